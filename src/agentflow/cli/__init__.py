@@ -1,0 +1,56 @@
+"""The ``agentflow`` command line.
+
+Each sub-command lives in its own module of this package, exposing ``register(subparsers)``
+which adds its parser and sets ``func`` (a callable taking the parsed namespace and returning
+the exit code). Modules are imported only when the command line is built, so a missing
+optional extra only affects the command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .._version import __version__
+
+__all__ = ["build_parser", "main"]
+
+_COMMANDS = ("demo", "watch", "record", "replay", "emulator")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``agentflow`` argument parser with every available sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="agentflow",
+        description="Watch and steer AI agents through their event streams.",
+        epilog="Start with:  agentflow demo",
+    )
+    parser.add_argument("--version", action="version", version=f"agentflow {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in _COMMANDS:
+        try:
+            module = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and exc.name.startswith("agentflow"):
+                continue  # command not built yet
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    code: int = func(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
