@@ -1,0 +1,104 @@
+"""The base every event model shares, with the conveniences handlers reach for."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = ["BaseEvent", "split_type"]
+
+
+def split_type(event_type: str) -> tuple[str, str]:
+    """``"agent.tool_use"`` → ``("agent", "tool_use")``; a type with no dot → ``(type, "")``."""
+    domain, _, action = event_type.partition(".")
+    return domain, action
+
+
+def _block_text(block: Any) -> str | None:
+    if isinstance(block, dict):
+        if block.get("type") == "text" and isinstance(block.get("text"), str):
+            return str(block["text"])
+        return None
+    if getattr(block, "type", None) == "text":
+        text = getattr(block, "text", None)
+        return text if isinstance(text, str) else None
+    return None
+
+
+class BaseEvent(BaseModel):
+    """Fields and conveniences common to every event.
+
+    Models are frozen; fields the server adds that this version does not know are kept
+    (``extra="allow"``) and come back in :attr:`raw`.
+
+    ``processed_at`` is the RFC 3339 string exactly as sent (``None`` while queued), so
+    a dumped event equals its input; :attr:`processed_time` parses it.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    type: str
+    id: str | None = None
+    processed_at: str | None = None
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def domain(self) -> str:
+        """The part of ``type`` before the dot: ``"agent"`` for ``agent.tool_use``."""
+        return split_type(self.type)[0]
+
+    @property
+    def action(self) -> str:
+        """The part of ``type`` after the dot: ``"tool_use"`` for ``agent.tool_use``."""
+        return split_type(self.type)[1]
+
+    @property
+    def processed_time(self) -> datetime | None:
+        """``processed_at`` as an aware :class:`~datetime.datetime` (``None`` while queued)."""
+        if self.processed_at is None:
+            return None
+        return datetime.fromisoformat(self.processed_at.replace("Z", "+00:00"))
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The event as a JSON-ready dict, equal to the object it was decoded from.
+
+        Fields that were absent from the input stay absent; unknown fields are kept.
+        """
+        return self.model_dump(mode="json", exclude_unset=True)
+
+    # -- conveniences ---------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """The text blocks of ``content`` joined together (``""`` when there are none).
+
+        Non-text blocks (images, documents, redacted content) are skipped, never assumed.
+        """
+        content = getattr(self, "content", None)
+        if not isinstance(content, list):
+            return ""
+        parts = [t for t in map(_block_text, content) if t is not None]
+        return "".join(parts)
+
+    @property
+    def tool_name(self) -> str | None:
+        """The tool's name on a tool-use event; ``None`` on every other event."""
+        return None
+
+    @property
+    def tool_input(self) -> dict[str, Any] | None:
+        """The tool's input on a tool-use event; ``None`` on every other event."""
+        return None
+
+    def is_final_response(self) -> bool:
+        """True when this event ends the agent's turn or the session.
+
+        That is a ``session.status_idle`` whose stop reason is anything but
+        ``requires_action`` (including reasons this version does not know), a
+        ``session.status_terminated`` or a ``session.deleted``.
+        """
+        return False
