@@ -1,0 +1,90 @@
+"""``agentflow emulator``: serve the local Managed Agents emulator in the foreground.
+
+::
+
+    agentflow emulator --scenario demo.json --port 0
+    # agentflow emulator listening on http://127.0.0.1:43127 (Ctrl+C to stop)
+
+Point any client at the printed URL (the official SDK: ``base_url=URL``). Without
+``--api-key`` any non-empty key is accepted; with it, exactly that key. The host must be a
+loopback address. Needs the ``emulator`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``emulator`` sub-command to the ``agentflow`` parser."""
+    parser = subparsers.add_parser(
+        "emulator",
+        help="serve a local Managed Agents emulator",
+        description="Serve a local Managed Agents session API driven by a scripted scenario.",
+    )
+    parser.add_argument(
+        "--scenario", metavar="FILE.json", help="scenario JSON file (default: empty)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="port to listen on (0 = pick a free one)"
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to bind (127.0.0.1, localhost or ::1)"
+    )
+    parser.add_argument("--api-key", default=None, help="require exactly this API key")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the server until interrupted; returns the exit code."""
+    try:
+        import anyio
+        import starlette  # noqa: F401  (checked here for a clear message)
+        import uvicorn  # noqa: F401
+
+        from ..testing._emulator import LOOPBACK, Emulator
+        from ..testing.scenario import Scenario, ScenarioError
+    except ModuleNotFoundError as exc:
+        print(
+            f"agentflow emulator needs the emulator extra ({exc.name} is missing): "
+            "pip install 'agentflow-events[emulator]'",
+            file=sys.stderr,
+        )
+        return 1
+    if args.host not in LOOPBACK:
+        print(
+            f"agentflow emulator: --host must be a loopback address, got {args.host!r}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        scenario = Scenario.load(args.scenario) if args.scenario else Scenario()
+    except (OSError, ScenarioError) as exc:
+        print(f"agentflow emulator: cannot load scenario: {exc}", file=sys.stderr)
+        return 2
+
+    async def serve() -> None:
+        emulator = Emulator(scenario, api_key=args.api_key, host=args.host, port=args.port)
+        async with emulator:
+            print(
+                f"agentflow emulator listening on {emulator.base_url} (Ctrl+C to stop)", flush=True
+            )
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for _ in signals:
+                    break
+
+    try:
+        anyio.run(serve)
+    except OSError as exc:
+        print(
+            f"agentflow emulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr
+        )
+        return 1
+    except KeyboardInterrupt:  # pragma: no cover - signal arrived before the receiver was set
+        pass
+    return 0

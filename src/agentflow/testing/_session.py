@@ -1,0 +1,170 @@
+"""One emulated session: its resource, history, open streams and pending tool calls."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import anyio
+
+from .scenario import Step
+
+__all__ = ["EmulatedSession", "Frame", "PendingCall", "Subscriber", "TurnState"]
+
+FrameKind = Literal["event", "preview", "error", "drop", "close"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One item queued for a stream connection: an event (JSON text), an error or a close."""
+
+    kind: FrameKind
+    type: str = ""
+    data: str = ""
+
+
+CLOSE = Frame("close")
+DROP = Frame("drop")
+
+
+class Subscriber:
+    """One open SSE connection: a queue of frames filled by the session, drained by the stream.
+
+    ``deltas`` is the set of types (``agent.message`` / ``agent.thinking``) whose previews the
+    connection asked for; ``thread_id`` limits it to one thread's events (thread streams).
+    """
+
+    def __init__(self, deltas: frozenset[str], thread_id: str | None, primary: bool) -> None:
+        self.deltas = deltas
+        self.thread_id = thread_id
+        self.primary = primary
+        self.frames: deque[Frame] = deque()
+        self.closed = anyio.Event()
+        self._wake = anyio.Event()
+        self.sent = 0
+
+    def wants(self, event: dict[str, Any]) -> bool:
+        """Whether this connection carries ``event`` (thread streams filter by thread)."""
+        if self.thread_id is None:
+            return True
+        owner = event.get("session_thread_id")
+        return owner == self.thread_id or (owner is None and self.primary)
+
+    def push(self, frame: Frame) -> None:
+        """Queue a frame (no-op once closed)."""
+        if self.closed.is_set():
+            return
+        self.frames.append(frame)
+        if frame.kind in ("close", "drop", "error"):
+            self.closed.set()
+        self._wake.set()
+
+    async def next(self, idle: float) -> Frame | None:
+        """The next frame, or ``None`` after ``idle`` seconds with nothing to send."""
+        if not self.frames:
+            if self.closed.is_set():
+                return CLOSE
+            self._wake = anyio.Event()
+            with anyio.move_on_after(idle):
+                await self._wake.wait()
+            if not self.frames:
+                return CLOSE if self.closed.is_set() else None
+        return self.frames.popleft()
+
+
+@dataclass
+class PendingCall:
+    """A tool call the session is blocked on."""
+
+    kind: Literal["custom", "confirm", "tool_result"]
+    event: dict[str, Any]
+    step: Step
+    verdict: str | None = None
+    deny_message: str | None = None
+
+
+@dataclass
+class TurnState:
+    """The turn in progress: its steps, where it is, and the calls answered since it blocked."""
+
+    steps: tuple[Step, ...]
+    origin: str
+    pos: int = 0
+    resolved: list[PendingCall] = field(default_factory=list)
+
+
+@dataclass
+class EmulatedSession:
+    """A session held by the emulator (``emu.sessions[id]``).
+
+    ``history`` holds every stored event dict in ``processed_at`` order; ``pending`` maps the
+    ids of the tool-call events the session waits on to what it waits for.
+    """
+
+    id: str
+    primary_thread_id: str
+    resource: dict[str, Any]
+    status: str = "idle"
+    history: list[dict[str, Any]] = field(default_factory=list)
+    by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscribers: set[Subscriber] = field(default_factory=set)
+    threads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pending: dict[str, PendingCall] = field(default_factory=dict)
+    queued: list[str] = field(default_factory=list)
+    active: TurnState | None = None
+    next_turn: int = 0
+    driving: bool = False
+    driver_gen: int = 0
+    cancel_scope: anyio.CancelScope | None = None
+    deleted: bool = False
+    usage: dict[str, int] = field(
+        default_factory=lambda: {
+            "input_tokens": 0,
+            "output_tokens": 0,
+            "cache_read_input_tokens": 0,
+        }
+    )
+
+    @property
+    def terminated(self) -> bool:
+        """True once ``session.status_terminated`` was emitted."""
+        return self.status == "terminated"
+
+    def resolve(self, event_id: str) -> None:
+        """Mark a pending call answered; its result is emitted when the turn resumes."""
+        call = self.pending.pop(event_id)
+        if self.active is not None:
+            self.active.resolved.append(call)
+
+    def store(self, event: dict[str, Any]) -> None:
+        """Append a stored event to history and send it to every connection that wants it."""
+        self.history.append(event)
+        self.by_id[event["id"]] = event
+        self.broadcast(event)
+
+    def broadcast(self, event: dict[str, Any]) -> None:
+        """Send a stored event to the open connections that want it."""
+        if not self.subscribers:
+            return
+        data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+        frame = Frame("event", event["type"], data)
+        for sub in self.subscribers:
+            if sub.wants(event):
+                sub.push(frame)
+
+    def preview(self, event: dict[str, Any], of_type: str) -> None:
+        """Send a preview (never stored) to the session streams that asked for ``of_type``."""
+        targets = [s for s in self.subscribers if of_type in s.deltas and s.thread_id is None]
+        if not targets:
+            return
+        frame = Frame("preview", event["type"], json.dumps(event, separators=(",", ":")))
+        for sub in targets:
+            sub.push(frame)
+
+    def close_streams(self, frame: Frame = CLOSE) -> None:
+        """End every open connection (after the frames already queued)."""
+        for sub in list(self.subscribers):
+            sub.push(frame)
+        self.subscribers.clear()
