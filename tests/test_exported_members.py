@@ -14,6 +14,10 @@ def test_all_is_sorted_and_unique() -> None:
     assert agentflow.__all__ == sorted(set(agentflow.__all__))
 
 
+def test_all_lists_exactly_the_lazy_exports() -> None:
+    assert set(agentflow.__all__) == {*agentflow._EXPORTS, "__version__"}
+
+
 @pytest.mark.parametrize("name", agentflow.__all__)
 def test_every_public_name_resolves(name: str) -> None:
     value = getattr(agentflow, name)

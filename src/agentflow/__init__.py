@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ._app import App
     from ._checkpoint import CheckpointStore, MemoryCheckpointStore, SqliteCheckpointStore
     from ._context import Context
-    from ._dispatch import Router
+    from ._dispatch import Router, StopPropagation
     from ._exceptions import (
         AgentflowError,
         APIError,
@@ -101,6 +101,7 @@ _EXPORTS: dict[str, str] = {
     "ServerError": "._exceptions",
     "SessionErrorRaised": "._exceptions",
     "SqliteCheckpointStore": "._checkpoint",
+    "StopPropagation": "._dispatch",
     "StreamClosedError": "._exceptions",
     "StreamError": "._exceptions",
     "ToolCallRecord": "._run",
@@ -119,7 +120,51 @@ _EXPORTS: dict[str, str] = {
     "user_message": ".events",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "APIError",
+    "AgentflowError",
+    "Allow",
+    "App",
+    "AuthenticationError",
+    "BadRequestError",
+    "CheckpointStore",
+    "ConflictError",
+    "Context",
+    "DecodeError",
+    "Deny",
+    "DispatchError",
+    "Event",
+    "ManagedAgentsClient",
+    "MemoryCheckpointStore",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PluginError",
+    "PolicyError",
+    "RateLimitError",
+    "Router",
+    "RunResult",
+    "ServerError",
+    "SessionErrorRaised",
+    "SqliteCheckpointStore",
+    "StopPropagation",
+    "StreamClosedError",
+    "StreamError",
+    "ToolCallRecord",
+    "ToolError",
+    "TransportError",
+    "UnknownEvent",
+    "UnknownToolError",
+    "__version__",
+    "custom_tool_result",
+    "define_outcome",
+    "hookimpl",
+    "interrupt",
+    "parse_event",
+    "system_message",
+    "tool_confirmation",
+    "tool_result",
+    "user_message",
+]
 
 
 def __getattr__(name: str) -> Any:
