@@ -72,7 +72,7 @@ if TYPE_CHECKING:
         user_message,
     )
     from .plugins import Allow, Deny, hookimpl
-    from .transport import ManagedAgentsClient
+    from .transport import Backoff, ManagedAgentsClient
 
 # public name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
@@ -82,6 +82,7 @@ _EXPORTS: dict[str, str] = {
     "App": "._app",
     "AuthenticationError": "._exceptions",
     "BadRequestError": "._exceptions",
+    "Backoff": ".transport",
     "CheckpointStore": "._checkpoint",
     "ConflictError": "._exceptions",
     "Context": "._context",
@@ -126,6 +127,7 @@ __all__ = [
     "Allow",
     "App",
     "AuthenticationError",
+    "Backoff",
     "BadRequestError",
     "CheckpointStore",
     "ConflictError",

@@ -3,7 +3,7 @@
 ::
 
     AgentflowError
-    ├── APIError                 the server answered with an error (status, type, message, request_id)
+    ├── APIError                 the server answered with an error (status, type, request_id)
     │   ├── BadRequestError          400 invalid_request_error
     │   ├── AuthenticationError      401
     │   ├── PermissionDeniedError    403

@@ -1,0 +1,190 @@
+"""Exactly-once, in-order delivery shared by the stream and the poller.
+
+:class:`Tracker` decides whether a stored event is new (not seen on this connection or a
+previous one, not dispatched according to the checkpoint) and keeps the history cursor: the
+``processed_at`` of the last accepted event. Reconciliation lists history with
+``created_at[gte]=<cursor>`` (the API compares it with ``processed_at``), so only the tail is
+re-read after a reconnect and the window of remembered ids can stay small.
+
+:class:`Delivery` is the consumer-facing half: a queue of accepted events, acknowledgement
+(what the checkpoint records as dispatched) and the end conditions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .._checkpoint import CheckpointStore
+from ..events import Event
+
+if TYPE_CHECKING:
+    from ._resources import Events
+
+__all__ = ["TERMINAL_TYPES", "Delivery", "RecentIds", "Tracker"]
+
+logger = logging.getLogger("agentflow.transport")
+
+TERMINAL_TYPES = frozenset({"session.status_terminated", "session.deleted"})
+"""After these nothing more comes: the stream or poller ends once it has yielded one."""
+
+RECONCILE_PAGE = 1000
+
+
+class RecentIds:
+    """A set of the last ``maxlen`` ids added (oldest dropped first), O(1) per operation."""
+
+    __slots__ = ("_ids", "_order")
+
+    def __init__(self, maxlen: int) -> None:
+        if maxlen < 1:
+            raise ValueError(f"dedupe window must be positive, got {maxlen!r}")
+        self._ids: set[str] = set()
+        self._order: deque[str] = deque(maxlen=maxlen)
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, event_id: str) -> None:
+        """Remember ``event_id`` (a no-op if it is already remembered)."""
+        if event_id in self._ids:
+            return
+        order = self._order
+        if len(order) == order.maxlen:
+            self._ids.discard(order[0])
+        order.append(event_id)
+        self._ids.add(event_id)
+
+
+class Tracker:
+    """Deduplication and history cursor for one session's stored events."""
+
+    def __init__(self, session_id: str, checkpoint: CheckpointStore | None, window: int) -> None:
+        self.session_id = session_id
+        self.checkpoint = checkpoint
+        self.seen = RecentIds(window)
+        self.cursor: str | None = None
+        if checkpoint is not None:
+            position = checkpoint.position(session_id)
+            if position is not None:
+                self.seen.add(position.event_id)
+                self.cursor = position.processed_at
+
+    def accept(self, event: Event) -> bool:
+        """Whether a stored event is new; if so it is remembered and moves the cursor."""
+        event_id = event.id
+        if event_id is None:
+            return True
+        if event_id in self.seen:
+            return False
+        self.seen.add(event_id)
+        if event.processed_at is not None:
+            self.cursor = event.processed_at
+        cp = self.checkpoint
+        return cp is None or not cp.is_dispatched(self.session_id, event_id)
+
+    async def catch_up(self, events: Events, sink: Callable[[Event], object]) -> int:
+        """Read history from the cursor to its end, passing each new event to ``sink`` in order.
+
+        Events go to ``sink`` as soon as their page arrives, so a failure on a later page loses
+        nothing: the cursor already points past what was handed over. Returns the count.
+        """
+        count = 0
+        lister = events.list(self.session_id, limit=RECONCILE_PAGE, created_at_gte=self.cursor)
+        async for event in lister:
+            if self.accept(event):
+                sink(event)
+                count += 1
+        return count
+
+    async def terminated(self, events: Events) -> bool:
+        """Whether the session is terminated (nothing can follow what history holds).
+
+        Checked when a source goes quiet, so a consumer resuming a session whose final event
+        it already dispatched ends instead of waiting forever. A 404 (deleted) propagates.
+        """
+        return await events.status(self.session_id) == "terminated"
+
+    async def start_at_now(self, events: Events) -> None:
+        """Skip the stored history: remember the newest events and start the cursor there."""
+        page, _ = await events.page(self.session_id, limit=100, order="desc")
+        if page:
+            newest = page[0].processed_at
+            for event in page:
+                if event.processed_at != newest:
+                    break
+                if event.id is not None:
+                    self.seen.add(event.id)
+            self.cursor = newest
+
+
+class Delivery:
+    """Queue, acknowledgement and end conditions of an event iterator.
+
+    Acknowledgement is what makes restarts exact: an event is recorded as dispatched in the
+    checkpoint once acknowledged, and only then. With ``auto_ack`` the previous event is
+    acknowledged when the next one is requested (and the last one when the ``async with``
+    block exits without an exception), so a crash re-delivers at most the one event that was
+    being handled. Manual acknowledgements may come in any order; the checkpoint's position
+    only advances over a contiguous acknowledged prefix, so nothing is skipped on restart.
+    """
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        *,
+        until: Callable[[Event], bool] | None,
+        auto_ack: bool,
+    ) -> None:
+        self.tracker = tracker
+        self.queue: deque[Event] = deque()
+        self.until = until
+        self.auto_ack = auto_ack
+        self.done = False
+        self.ending = False  # nothing more will come: stop once the queue is drained
+        self.delivered = 0
+        self.last_event_id: str | None = None
+        self._unacked: deque[Event] = deque()  # delivered, not yet recorded, in order
+        self._pending: set[str] = set()  # their ids
+        self._acked: set[str] = set()  # acknowledged out of order, waiting for the prefix
+
+    def deliver(self, event: Event) -> Event:
+        """Hand ``event`` to the consumer: note it for acknowledgement, check end conditions."""
+        if event.id is not None:
+            self._unacked.append(event)
+            self._pending.add(event.id)
+            self.last_event_id = event.id
+        self.delivered += 1
+        if event.type in TERMINAL_TYPES or (self.until is not None and self.until(event)):
+            self.done = True
+        return event
+
+    def ack(self, event: Event | None = None) -> None:
+        """Acknowledge ``event`` (default: every event delivered so far).
+
+        Events already acknowledged, or never delivered, are ignored.
+        """
+        if event is None:
+            self._acked.update(self._pending)
+        elif event.id in self._pending:
+            self._acked.add(event.id)
+        cp = self.tracker.checkpoint
+        sid = self.tracker.session_id
+        unacked, acked = self._unacked, self._acked
+        while unacked and unacked[0].id in acked:
+            done = unacked.popleft()
+            event_id = str(done.id)
+            acked.discard(event_id)
+            self._pending.discard(event_id)
+            if cp is not None:
+                cp.mark_dispatched(sid, event_id, done.processed_at)
+
+    def auto_ack_pending(self) -> None:
+        """Acknowledge what was delivered before the consumer asked for more (auto mode)."""
+        if self.auto_ack and self._unacked:
+            self.ack()
