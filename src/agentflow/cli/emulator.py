@@ -19,6 +19,13 @@ from typing import Any
 
 __all__ = ["register", "run"]
 
+EPILOG = """\
+examples:
+  agentflow emulator --scenario scenario.json --port 0
+  agentflow emulator --port 8765 --api-key sk-test   # then point a client at it:
+  ANTHROPIC_BASE_URL=http://127.0.0.1:8765 ANTHROPIC_API_KEY=sk-test python my_app.py
+"""
+
 
 def register(subparsers: Any) -> None:
     """Add the ``emulator`` sub-command to the ``agentflow`` parser."""
@@ -26,6 +33,8 @@ def register(subparsers: Any) -> None:
         "emulator",
         help="serve a local Managed Agents emulator",
         description="Serve a local Managed Agents session API driven by a scripted scenario.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--scenario", metavar="FILE.json", help="scenario JSON file (default: empty)"

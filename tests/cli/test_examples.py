@@ -1,0 +1,179 @@
+"""Every example in examples/ runs against the emulator (a subprocess, as a user runs it)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentflow.testing import Emulator, Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+TIMEOUT = 60
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.update(extra)
+    return env
+
+
+def _start(name: str, *args: str, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(EXAMPLES / name), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=_env(**env),
+    )
+
+
+def _finish(proc: subprocess.Popen[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert "Traceback" not in err, err
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _run(name: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return _finish(_start(name, *args, **env))
+
+
+PLAIN_RUNS = (
+    "logging_handler.py",
+    "web_search_monitor.py",
+    "confirm_bash.py",
+    "custom_tools.py",
+    "stream_vs_poll.py",
+)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, subprocess.CompletedProcess[str]]:
+    """Each example run once with no options (emulator mode), all started at once."""
+    procs = {name: _start(name) for name in PLAIN_RUNS}
+    try:
+        return {name: _finish(proc) for name, proc in procs.items()}
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:  # pragma: no cover - only after a failure above
+                proc.kill()
+                proc.communicate()
+
+
+def test_logging_handler_logs_every_event_with_processed_at(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["logging_handler.py"]
+    assert done.returncode == 0
+    rows = [line.split() for line in done.stderr.splitlines() if line.startswith("20")]
+    types = [row[1] for row in rows]
+    assert types[0] == "user.message" and types[-1] == "session.status_idle"
+    for expected in ("agent.thinking", "agent.tool_use", "agent.tool_result", "agent.message"):
+        assert expected in types
+    assert "session.checkpoint_saved" in types  # an unknown type is logged, not dropped
+    stamp = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+    assert all(stamp.match(row[0]) for row in rows)
+    assert ["tool=read"] == [row[3] for row in rows if len(row) > 3]
+    assert f"turn ended: end_turn after {len(rows)} events" in done.stderr
+
+
+def test_web_search_monitor_reports_only_web_search(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["web_search_monitor.py"]
+    assert done.returncode == 0
+    reported = [line for line in done.stdout.splitlines() if line.startswith("web_search #")]
+    assert len(reported) == 2
+    assert "'agentflow python events'" in reported[0]
+    assert "'claude managed agents sse'" in reported[1]
+    assert "bash" not in done.stdout.split("4 tool calls", 1)[0]
+    assert "4 tool calls in the turn; only web_search was reported" in done.stdout
+
+
+def test_confirm_bash_allows_a_safe_command_and_denies_a_dangerous_one(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["confirm_bash.py"]
+    assert done.returncode == 0
+    out = done.stdout
+    assert "bash 'git status': allowed (decided by shell-policy)" in out
+    assert "bash 'rm -rf build': denied (decided by shell-policy)" in out
+    assert out.count("  echo: ") == 2  # the server echoed both confirmations
+    assert "-> deny ('rm -rf build' is not on the list of read-only commands.)" in out
+    assert "turn ended: end_turn" in out
+
+
+def test_custom_tools_run_validate_and_report_errors(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["custom_tools.py"]
+    assert done.returncode == 0
+    out = done.stdout
+    assert '  get_weather: {"city": {' in out and '"enum": ["C", "F"]' in out
+    assert 'get_weather {"city": "Paris"} -> ok: Sunny in Paris, 21 C' in out
+    assert '"to_currency": "USD"} -> ok: {"amount":108.0,"currency":"USD","rate":1.08}' in out
+    assert '"to_currency": "JPY"} -> error: ValueError: no rate for EUR -> JPY' in out
+    assert '{"amount": "lots", "from_currency": "EUR"} -> invalid_input:' in out
+    assert "to_currency: Field required" in out
+    assert "turn ended: end_turn" in out
+
+
+def test_stream_and_poll_see_the_same_events_in_the_same_order(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["stream_vs_poll.py"]
+    assert done.returncode == 0
+    counts = re.findall(r"^(stream|poll):\s+(\d+) events", done.stdout, re.MULTILINE)
+    assert [name for name, _ in counts] == ["stream", "poll"]
+    assert counts[0][1] == counts[1][1] and int(counts[0][1]) > 5
+    assert "same events in the same order: True" in done.stdout
+
+
+def test_the_emulator_fixture_example_passes_under_pytest() -> None:
+    done = subprocess.run(
+        # (hypothesis is not used there; its plugin only slows the start down)
+        [sys.executable, "-m", "pytest", str(EXAMPLES / "test_with_emulator.py"), "-q",
+         "-p", "no:cacheprovider", "-p", "no:hypothesispytest"],
+        capture_output=True, text=True, timeout=TIMEOUT, cwd=ROOT, env=_env(), check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout
+
+
+def test_an_example_talks_to_the_api_named_by_the_environment() -> None:
+    # --session with ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL: the real-API path, pointed at a
+    # server we control.
+    with Emulator(
+        Scenario.simple("Hello from the API."), api_key="sk-test-key"
+    ).run_in_thread() as emu:
+        session_id = emu.create_session()
+        done = _run(
+            "logging_handler.py", "--session", session_id,
+            ANTHROPIC_API_KEY="sk-test-key", ANTHROPIC_BASE_URL=emu.base_url,
+        )  # fmt: skip
+        history = emu.history(session_id)
+    assert done.returncode == 0, done.stderr
+    assert history[0]["content"][0]["text"] == "What is in README.md?"
+    assert "agent.message" in done.stderr and "turn ended: end_turn" in done.stderr
+    assert "sk-test-key" not in done.stdout + done.stderr
+
+
+def test_the_real_api_path_needs_a_key_and_complete_options() -> None:
+    no_key = _start("web_search_monitor.py", "--session", "sesn_x")
+    no_env = _start("web_search_monitor.py", "--agent", "agent_x", ANTHROPIC_API_KEY="k")
+    done = _finish(no_key)
+    assert done.returncode == 2
+    assert "set ANTHROPIC_API_KEY to use the real API" in done.stderr
+    done = _finish(no_env)
+    assert done.returncode == 2 and "--agent needs --environment" in done.stderr
