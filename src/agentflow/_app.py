@@ -78,13 +78,29 @@ class App(Router):
     the same way.
     """
 
-    def __init__(self, *, name: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        default_confirmation: Verdict | None = None,
+        load_entrypoints: bool = True,
+    ) -> None:
+        """Make an app.
+
+        ``default_confirmation`` answers ``ask``-gated calls no policy decides (``None``, the
+        default, denies them with a message saying no policy matched); ``load_entrypoints``
+        says whether policies installed under the ``agentflow`` entry-point group are loaded.
+        """
         super().__init__(name=name)
         self._middleware: list[Middleware] = []
         self._escalation: ErrorEscalation | None = None
         self._chain: Next | None = None
         self._error_handlers: list[tuple[type[Exception], _ErrorHandler]] = []
         self._error_lookup: dict[type[BaseException], tuple[_ErrorHandler, ...]] = {}
+        if default_confirmation is not None:
+            self.default_confirmation = default_confirmation
+        if not load_entrypoints:
+            self.load_entrypoints = False
 
     # -- middleware -----------------------------------------------------------------------
 

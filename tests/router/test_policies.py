@@ -277,3 +277,14 @@ def test_the_hook_can_be_called_through_pluggy_directly() -> None:
     pm.register(AllowList("*"))
     answer = pm.hook.agentflow_confirm_tool(event=tool_use("bash"), ctx=Context())
     assert answer == Allow()
+
+
+def test_app_constructor_sets_the_default_and_entry_point_loading() -> None:
+    from agentflow import App
+
+    app = App(default_confirmation=Allow(), load_entrypoints=False)
+    assert app.default_confirmation == Allow()
+    assert app.load_entrypoints is False
+    plain = App()
+    assert plain.default_confirmation is None  # None means: deny, saying no policy matched
+    assert plain.load_entrypoints is True
