@@ -135,8 +135,9 @@ STREAM_ONLY_TYPES: frozenset[str] = frozenset({"event_start", "event_delta"})
 """Preview types: sent on the stream to clients that ask for them, never stored in history."""
 
 _known: TypeAdapter[Any] = TypeAdapter(KnownEvent)
-_validate_json = _known.validate_json
-_validate_python = _known.validate_python
+# The core validator directly: TypeAdapter.validate_json adds ~0.7 µs of Python per call.
+_validate_json = _known.validator.validate_json
+_validate_python = _known.validator.validate_python
 
 
 def parse_event(data: bytes | bytearray | str | dict[str, Any]) -> Event:

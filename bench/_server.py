@@ -1,0 +1,89 @@
+"""The benchmark server: agentflow's emulator in its own process, driven over stdin.
+
+Started by ``_common.server_process``; not meant to be run by hand. It prints ``url <base>``
+once listening, then answers one line per command read from stdin, until stdin closes:
+
+- ``session`` -> ``<session id>``: create a session (the scenario starts at its first turn).
+- ``pace <sid> <count> <interval>`` -> ``ok``: emit ``count`` ``agent.message`` events
+  ``interval`` seconds apart (in the background); each event's text is
+  ``time.monotonic_ns()`` taken just before the event is handed to the stream, so a client in
+  another process on the same machine can measure delivery latency (``CLOCK_MONOTONIC`` is
+  system-wide on Linux).
+- ``streams <sid>`` -> ``<n>``: open stream connections of a session.
+- ``wait_streams <sid> <n>`` -> ``ok``: wait (up to 120 s) until ``n`` streams are open.
+- ``rss`` -> ``<bytes>``: this process's resident set size.
+
+Options: ``--scenario JSON`` (a scenario in its JSON form) and ``--step-delay SECONDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import anyio
+import anyio.abc
+import anyio.to_thread
+
+from agentflow.testing import Emulator, Scenario
+
+
+async def pace(emu: Emulator, sid: str, count: int, interval: float) -> None:
+    start = time.monotonic()
+    for i in range(count):
+        # Sleep to an absolute schedule so a slow step does not shift the ones after it.
+        delay = start + i * interval - time.monotonic()
+        if delay > 0:
+            await anyio.sleep(delay)
+        text = str(time.monotonic_ns())
+        emu.emit(sid, {"type": "agent.message", "content": [{"type": "text", "text": text}]})
+
+
+async def serve(scenario: Scenario) -> None:
+    async with Emulator(scenario) as emu, anyio.create_task_group() as tg:
+        print(f"url {emu.base_url}", flush=True)
+        while True:
+            line = await anyio.to_thread.run_sync(sys.stdin.readline)
+            if not line:
+                break
+            words = line.split()
+            if not words:
+                continue
+            try:
+                answer = await run_command(emu, tg, words[0], words[1:])
+            except Exception as exc:  # report it to the benchmark instead of dying
+                answer = f"error {type(exc).__name__}: {exc}"
+            print(answer, flush=True)
+        tg.cancel_scope.cancel()
+
+
+async def run_command(emu: Emulator, tg: anyio.abc.TaskGroup, command: str, args: list[str]) -> str:
+    if command == "session":
+        return emu.create_session()
+    if command == "pace":
+        tg.start_soon(pace, emu, args[0], int(args[1]), float(args[2]))
+        return "ok"
+    if command == "streams":
+        return str(emu.stream_count(args[0]))
+    if command == "wait_streams":
+        with anyio.fail_after(120):
+            await emu.wait_for_streams(args[0], int(args[1]))
+        return "ok"
+    if command == "rss":
+        with open("/proc/self/statm") as f:
+            return str(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
+    return f"error unknown command {command!r}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scenario", default="{}")
+    args = parser.parse_args()
+    anyio.run(serve, Scenario.from_dict(json.loads(args.scenario)), backend="asyncio")
+
+
+if __name__ == "__main__":
+    main()
