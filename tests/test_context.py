@@ -97,6 +97,29 @@ def test_remember_keeps_at_most_max_remembered_dropping_oldest() -> None:
     ]
 
 
+def test_tool_calls_outlive_the_window_of_other_events() -> None:
+    ctx = Context()
+    ctx.max_remembered = 2
+    ctx.max_remembered_calls = 2
+    call = parse_event(
+        {
+            "type": "agent.custom_tool_use",
+            "id": "sevt_call",
+            "processed_at": "2026-05-14T09:12:05.800Z",
+            "name": "get_weather",
+            "input": {},
+        }
+    )
+    ctx.remember(call)
+    for n in range(5):
+        ctx.remember(_message(f"sevt_{n}"))
+    assert ctx.event_by_id("sevt_call") is call  # many later events did not push it out
+    assert ctx.event_by_id("sevt_2") is None and ctx.event_by_id("sevt_4") is not None
+    for n in range(2):
+        ctx.remember(call.model_copy(update={"id": f"sevt_call{n}"}))
+    assert ctx.event_by_id("sevt_call") is None  # the call window has its own bound
+
+
 def test_stop_sets_stopped() -> None:
     ctx = Context()
     assert ctx.stopped is False

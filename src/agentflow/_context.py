@@ -16,6 +16,9 @@ __all__ = ["Context"]
 _DEFAULT_LOGGER = logging.getLogger("agentflow")
 
 
+_CALL_TYPES = frozenset({"agent.tool_use", "agent.custom_tool_use", "agent.mcp_tool_use"})
+
+
 class Context:
     """What a handler knows about the session it is serving, and how it talks back.
 
@@ -33,8 +36,16 @@ class Context:
     [{'type': 'user.message', 'content': [{'type': 'text', 'text': 'hi'}]}]
     """
 
-    max_remembered = 10_000
-    """How many events :meth:`remember` keeps for :meth:`event_by_id` (oldest dropped first)."""
+    max_remembered = 1_000
+    """How many recent events of any type :meth:`remember` keeps (oldest dropped first)."""
+
+    max_remembered_calls = 10_000
+    """How many tool-use events :meth:`remember` keeps, in addition (oldest dropped first).
+
+    Results, confirmations and ``requires_action`` pauses refer to tool calls by id, often
+    long after the call, so calls are kept longer than other events. Both bounds keep a long
+    run's memory (and the garbage collector's work) flat.
+    """
 
     def __init__(
         self,
@@ -57,6 +68,7 @@ class Context:
         """Events sent through a detached context, in order."""
         self._sender = sender
         self._events: dict[str, Event] = {}
+        self._calls: dict[str, Event] = {}
         self._stopped = False
 
     @property
@@ -84,11 +96,18 @@ class Context:
     def remember(self, event: Event) -> None:
         """Index ``event`` by id for :meth:`event_by_id` (the run loop does this for you).
 
-        Events without an id (previews) are ignored. At most :attr:`max_remembered` events
-        are kept; the oldest go first.
+        Events without an id (previews) are ignored. The last :attr:`max_remembered` events
+        are kept, and tool-use events (``agent.tool_use``, ``agent.custom_tool_use``,
+        ``agent.mcp_tool_use``) up to :attr:`max_remembered_calls`; the oldest go first.
         """
         event_id = event.id
         if event_id is None:
+            return
+        if event.type in _CALL_TYPES:
+            calls = self._calls
+            calls[event_id] = event
+            if len(calls) > self.max_remembered_calls:
+                del calls[next(iter(calls))]
             return
         events = self._events
         events[event_id] = event
@@ -96,8 +115,8 @@ class Context:
             del events[next(iter(events))]
 
     def event_by_id(self, event_id: str) -> Event | None:
-        """The remembered event with this id, or ``None``."""
-        return self._events.get(event_id)
+        """The remembered event with this id, or ``None`` (see :meth:`remember`)."""
+        return self._calls.get(event_id) or self._events.get(event_id)
 
     def stop(self) -> None:
         """Ask the run to stop after the current event.
