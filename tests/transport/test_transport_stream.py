@@ -168,7 +168,9 @@ async def test_previews_only_when_asked_and_never_deduplicated() -> None:
     assert results[True].index(previews[0]) < results[True].index(final)
 
 
-async def test_malformed_frames_are_logged_and_skipped(caplog: pytest.LogCaptureFixture) -> None:
+async def test_malformed_frames_are_logged_and_nothing_is_lost(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     scenario = Scenario([Turn([Say(f"m{i}") for i in range(20)])], faults=Faults(malformed_every=4))
     caplog.set_level(logging.WARNING, logger="agentflow.transport")
     async with Emulator(scenario) as emu, client_for(emu) as client:

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from agentflow import APIError
+from agentflow import APIError, TransportError
 from agentflow.transport import Backoff, ManagedAgentsClient
 
 FAST = Backoff(base=0.001, cap=0.01)
@@ -50,12 +50,25 @@ def wire_body() -> bytes:
     return b"".join(parts)
 
 
-def app() -> Starlette:
+def wire_events() -> list[dict[str, Any]]:
+    """What the server stores for :func:`wire_body`, in order (pings are not stored)."""
+    deleted = {"type": "session.deleted", "id": "e9", "processed_at": STAMP}
+    return [message("e1", "one"), message("e2", "two"), message("big", "x" * 5000),
+            message("e3", "three"), deleted]  # fmt: skip
+
+
+def app(calls: dict[str, int]) -> Starlette:
     async def history(request: Request) -> Response:
-        return JSONResponse({"data": [], "next_page": None})
+        calls["history"] += 1
+        # the reconcile after the first connection precedes the events; later ones see them
+        stored = wire_events() if calls["stream"] > 1 else []
+        return JSONResponse({"data": stored, "next_page": None})
 
     async def stream(request: Request) -> Response:
-        return Response(wire_body(), media_type="text/event-stream")
+        calls["stream"] += 1
+        if calls["stream"] == 1:
+            return Response(wire_body(), media_type="text/event-stream")
+        return Response(b": nothing new\n\n", media_type="text/event-stream")
 
     return Starlette(
         routes=[
@@ -67,29 +80,76 @@ def app() -> Starlette:
 
 async def test_unusual_framing_is_decoded(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING, logger="agentflow.transport")
-    transport = httpx.ASGITransport(app=app())
+    calls = {"history": 0, "stream": 0}
+    transport = httpx.ASGITransport(app=app(calls))
     async with httpx.AsyncClient(transport=transport) as http:
-        client = ManagedAgentsClient("key-0123456789", "http://wire.test", http)
+        client = ManagedAgentsClient("key-0123456789", "http://wire.test", http, backoff=FAST)
         with anyio.fail_after(10):
             async with client.events.stream("sesn_1", max_frame_bytes=1024) as stream:
                 events = [e async for e in stream]
-    assert [(e.id, e.text) for e in events] == [("e1", "one"), ("e2", "two"), ("e3", "three"),
-                                                ("e9", "")]  # fmt: skip
+    # the oversized frame is dropped and logged; a reconnect reads it (and what followed it
+    # on the dropped connection) from history, which has no size bound: nothing is lost
+    assert [(e.id, e.text[:5]) for e in events] == [("e1", "one"), ("e2", "two"),
+        ("big", "xxxxx"), ("e3", "three"), ("e9", "")]  # fmt: skip
     assert events[-1].type == "session.deleted"
-    assert any("max_frame_bytes=1024" in r.getMessage() for r in caplog.records)
+    messages = [r.getMessage() for r in caplog.records]
+    (dropped,) = [m for m in messages if "max_frame_bytes=1024" in m]
+    assert "reconnecting to read its event from history" in dropped
+    assert stream.reconnects == 1 and calls["stream"] == 2
+
+
+async def test_a_frame_dropped_on_every_connection_ends_in_transport_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A server that sends an oversized message first thing on every connection (and never
+    # stores it): reconnecting makes no progress, so each try counts as a failed attempt.
+    caplog.set_level(logging.WARNING, logger="agentflow.transport")
+    connections = [0]
+
+    async def history(request: Request) -> Response:
+        return JSONResponse({"data": [], "next_page": None})
+
+    async def stream(request: Request) -> Response:
+        connections[0] += 1
+        big = json.dumps(message("big", "x" * 5000)).encode()
+        return Response(b"event: agent.message\ndata: " + big + b"\n\n",
+                        media_type="text/event-stream")  # fmt: skip
+
+    bad = Starlette(
+        routes=[
+            Route("/v1/sessions/{sid}/events", history),
+            Route("/v1/sessions/{sid}/events/stream", stream),
+        ]
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bad)) as http:
+        client = ManagedAgentsClient("key-0123456789", "http://wire.test", http, backoff=FAST)
+        with anyio.fail_after(10), pytest.raises(TransportError, match="max_frame_bytes=1024"):
+            async with client.events.stream("sesn_1", max_frame_bytes=1024, max_attempts=3) as s:
+                async for _ in s:
+                    pass
+    assert connections[0] == 4  # the first connection and three attempts to resume
 
 
 async def test_a_response_that_is_not_an_event_stream_is_an_error() -> None:
+    connections = [0]
+
     async def not_sse(request: Request) -> Response:
-        return Response("<html>maintenance</html>", media_type="text/html")
+        connections[0] += 1
+        headers = {"request-id": "req_html"}
+        return Response("<html>maintenance</html>", media_type="text/html", headers=headers)
 
     bad = Starlette(routes=[Route("/v1/sessions/{sid}/events/stream", not_sse)])
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bad)) as http:
-        client = ManagedAgentsClient("key-0123456789", "http://wire.test", http)
-        expected = "Expected content-type 'text/event-stream', got 'text/html'"
-        with pytest.raises(APIError, match=expected):
+        client = ManagedAgentsClient("key-0123456789", "http://wire.test", http, backoff=FAST)
+        expected = (
+            "Expected content-type 'text/event-stream' from "
+            "GET /v1/sessions/sesn_1/events/stream, got 'text/html'"
+        )
+        with anyio.fail_after(10), pytest.raises(APIError, match=expected) as caught:
             async with client.events.stream("sesn_1"):
                 pass
+    assert caught.value.status == 200 and caught.value.request_id == "req_html"
+    assert connections[0] == 1  # not a transient failure: no reconnect loop
 
 
 async def test_a_garbled_history_page_is_retried_by_reconnecting() -> None:

@@ -7,7 +7,8 @@ previous one, not dispatched according to the checkpoint) and keeps the history 
 re-read after a reconnect and the window of remembered ids can stay small.
 
 :class:`Delivery` is the consumer-facing half: a queue of accepted events, acknowledgement
-(what the checkpoint records as dispatched) and the end conditions.
+(what the checkpoint records as dispatched) and the end conditions; :class:`Delivering` gives
+the stream and the poller their shared public members on top of it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .._checkpoint import CheckpointStore
@@ -23,7 +25,7 @@ from ..events import Event
 if TYPE_CHECKING:
     from ._resources import Events
 
-__all__ = ["TERMINAL_TYPES", "Delivery", "RecentIds", "Tracker"]
+__all__ = ["TERMINAL_TYPES", "Delivering", "Delivery", "RecentIds", "Tracker"]
 
 logger = logging.getLogger("agentflow.transport")
 
@@ -34,31 +36,41 @@ RECONCILE_PAGE = 1000
 
 
 class RecentIds:
-    """A set of the last ``maxlen`` ids added (oldest dropped first), O(1) per operation."""
+    """The ids added recently: at least the last ``maxlen`` (at most ``2 * maxlen``).
 
-    __slots__ = ("_ids", "_order")
+    Two generations of sets: ids go into the current one; when it holds ``maxlen`` it becomes
+    the previous one (the older generation is forgotten). One or two set operations per id,
+    with no per-id bookkeeping of the order.
+    """
+
+    __slots__ = ("_current", "_max", "_previous", "newest")
 
     def __init__(self, maxlen: int) -> None:
         if maxlen < 1:
             raise ValueError(f"dedupe window must be positive, got {maxlen!r}")
-        self._ids: set[str] = set()
-        self._order: deque[str] = deque(maxlen=maxlen)
+        self._max = maxlen
+        self._current: set[str] = set()
+        self._previous: set[str] = set()
+        self.newest: str | None = None
+        """The id added last (``None`` before the first): it changes whenever one is added."""
 
     def __contains__(self, event_id: str) -> bool:
-        return event_id in self._ids
+        return event_id in self._current or event_id in self._previous
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._current) + len(self._previous)
 
-    def add(self, event_id: str) -> None:
-        """Remember ``event_id`` (a no-op if it is already remembered)."""
-        if event_id in self._ids:
-            return
-        order = self._order
-        if len(order) == order.maxlen:
-            self._ids.discard(order[0])
-        order.append(event_id)
-        self._ids.add(event_id)
+    def add(self, event_id: str) -> bool:
+        """Remember ``event_id``; ``False`` (and no change) if it is already remembered."""
+        current = self._current
+        if event_id in current or event_id in self._previous:
+            return False
+        current.add(event_id)
+        self.newest = event_id
+        if len(current) >= self._max:
+            self._previous = current
+            self._current = set()
+        return True
 
 
 class Tracker:
@@ -80,11 +92,11 @@ class Tracker:
         event_id = event.id
         if event_id is None:
             return True
-        if event_id in self.seen:
+        if not self.seen.add(event_id):
             return False
-        self.seen.add(event_id)
-        if event.processed_at is not None:
-            self.cursor = event.processed_at
+        processed_at = event.processed_at
+        if processed_at is not None:
+            self.cursor = processed_at
         cp = self.checkpoint
         return cp is None or not cp.is_dispatched(self.session_id, event_id)
 
@@ -132,6 +144,7 @@ class Delivery:
     block exits without an exception), so a crash re-delivers at most the one event that was
     being handled. Manual acknowledgements may come in any order; the checkpoint's position
     only advances over a contiguous acknowledged prefix, so nothing is skipped on restart.
+    Without a checkpoint there is nothing to record, so no acknowledgement state is kept.
     """
 
     def __init__(
@@ -147,19 +160,20 @@ class Delivery:
         self.auto_ack = auto_ack
         self.done = False
         self.ending = False  # nothing more will come: stop once the queue is drained
-        self.delivered = 0
         self.last_event_id: str | None = None
+        self._track = tracker.checkpoint is not None  # acknowledgements have somewhere to go
         self._unacked: deque[Event] = deque()  # delivered, not yet recorded, in order
         self._pending: set[str] = set()  # their ids
         self._acked: set[str] = set()  # acknowledged out of order, waiting for the prefix
 
     def deliver(self, event: Event) -> Event:
         """Hand ``event`` to the consumer: note it for acknowledgement, check end conditions."""
-        if event.id is not None:
-            self._unacked.append(event)
-            self._pending.add(event.id)
-            self.last_event_id = event.id
-        self.delivered += 1
+        event_id = event.id
+        if event_id is not None:
+            self.last_event_id = event_id
+            if self._track:
+                self._unacked.append(event)
+                self._pending.add(event_id)
         if event.type in TERMINAL_TYPES or (self.until is not None and self.until(event)):
             self.done = True
         return event
@@ -167,13 +181,16 @@ class Delivery:
     def ack(self, event: Event | None = None) -> None:
         """Acknowledge ``event`` (default: every event delivered so far).
 
-        Events already acknowledged, or never delivered, are ignored.
+        Events already acknowledged, or never delivered, are ignored (and everything is,
+        without a checkpoint).
         """
+        cp = self.tracker.checkpoint
+        if cp is None:
+            return
         if event is None:
             self._acked.update(self._pending)
         elif event.id in self._pending:
             self._acked.add(event.id)
-        cp = self.tracker.checkpoint
         sid = self.tracker.session_id
         unacked, acked = self._unacked, self._acked
         while unacked and unacked[0].id in acked:
@@ -181,10 +198,46 @@ class Delivery:
             event_id = str(done.id)
             acked.discard(event_id)
             self._pending.discard(event_id)
-            if cp is not None:
-                cp.mark_dispatched(sid, event_id, done.processed_at)
+            cp.mark_dispatched(sid, event_id, done.processed_at)
 
     def auto_ack_pending(self) -> None:
         """Acknowledge what was delivered before the consumer asked for more (auto mode)."""
         if self.auto_ack and self._unacked:
             self.ack()
+
+
+class Delivering:
+    """What the stream and the poller share: acknowledgement and the ``async with`` exit.
+
+    Subclasses set ``_delivery`` and implement :meth:`aclose`.
+    """
+
+    _delivery: Delivery
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The id of the last stored event yielded (``None`` before the first)."""
+        return self._delivery.last_event_id
+
+    @property
+    def checkpoint(self) -> CheckpointStore | None:
+        """The store recording acknowledged events, if any."""
+        return self._delivery.tracker.checkpoint
+
+    def ack(self, event: Event | None = None) -> None:
+        """Acknowledge ``event`` (default: every event yielded so far) as dispatched."""
+        self._delivery.ack(event)
+
+    async def aclose(self) -> None:
+        """Stop: iteration ends. Safe to call more than once."""
+        raise NotImplementedError
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:  # a clean exit: the last event was handled
+            self._delivery.auto_ack_pending()
+        await self.aclose()

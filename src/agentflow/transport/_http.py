@@ -204,7 +204,7 @@ class HTTPCore:
         if content_type != "text/event-stream":
             await response.aclose()
             raise APIError(
-                f"Expected content-type 'text/event-stream', got {content_type!r}",
+                f"Expected content-type 'text/event-stream' from GET {path}, got {content_type!r}",
                 status=status,
                 request_id=response.headers.get("request-id"),
             )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .._checkpoint import CheckpointStore
 from .._exceptions import AgentflowError, TransportError
 from ..events import Event
 from ._backoff import Backoff
-from ._delivery import Delivery, Tracker
+from ._delivery import Delivering, Delivery, Tracker
 from ._errors import is_transient
 from ._http import HTTPCore, quote_id
 
@@ -23,7 +22,7 @@ __all__ = ["EventPoller"]
 logger = logging.getLogger("agentflow.transport")
 
 
-class EventPoller:
+class EventPoller(Delivering):
     """The events of a session, read by polling ``events.list`` every ``interval`` seconds.
 
     For programs that cannot hold a connection open. It yields the same sequence a stream
@@ -72,32 +71,8 @@ class EventPoller:
         self._polls = 0
         self._status_checked = False
 
-    @property
-    def last_event_id(self) -> str | None:
-        """The id of the last event yielded (``None`` before the first)."""
-        return self._delivery.last_event_id
-
-    @property
-    def checkpoint(self) -> CheckpointStore | None:
-        """The store recording acknowledged events, if any."""
-        return self._delivery.tracker.checkpoint
-
-    def ack(self, event: Event | None = None) -> None:
-        """Acknowledge ``event`` (default: every event yielded so far) as dispatched."""
-        self._delivery.ack(event)
-
     async def __aenter__(self) -> EventPoller:
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self._delivery.auto_ack_pending()
-        self._closed = True
 
     async def aclose(self) -> None:
         """Stop: iteration ends."""

@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
+import httpx
+
 from .._checkpoint import CheckpointStore
 from ..events import Event
 from ._backoff import Backoff
 from ._http import HTTPCore, RetryPolicy
 from ._http import quote_id as _sid
-from ._models import DeletedSession, Session, decode_event_page
+from ._models import DeletedSession, Session, SessionPage, decode_event_page, decode_model
 from ._poll import EventPoller
 from ._sse import DEFAULT_MAX_FRAME_BYTES
 from ._stream import EventStream
@@ -102,12 +104,12 @@ class Sessions:
         """
         body = {"agent": agent, "environment_id": environment_id, **params}
         r = await self._core.request("POST", "/v1/sessions", json=body, retry="safe")
-        return Session.model_validate_json(r.content)
+        return self._session(r)
 
     async def retrieve(self, session_id: str) -> Session:
         """Fetch one session."""
         r = await self._core.request("GET", f"/v1/sessions/{_sid(session_id)}")
-        return Session.model_validate_json(r.content)
+        return self._session(r)
 
     def list(
         self,
@@ -136,27 +138,28 @@ class Sessions:
         async def fetch(cursor: str | None) -> tuple[list[Session], str | None]:
             q = query if cursor is None else {**query, "page": cursor}
             r = await self._core.request("GET", "/v1/sessions", params=q)
-            body = r.json()
-            return [Session.model_validate(s) for s in body.get("data") or []], (
-                body.get("next_page") or None
-            )
+            page = decode_model(SessionPage, r, "a page of Session objects", self._core.redact)
+            return list(page.data), page.next_page or None
 
         return SessionList(fetch)
 
     async def update(self, session_id: str, **fields: Any) -> Session:
         """Change ``title``, ``metadata``, ``budget`` or ``agent`` (``POST /v1/sessions/{id}``)."""
         r = await self._core.request("POST", f"/v1/sessions/{_sid(session_id)}", json=fields)
-        return Session.model_validate_json(r.content)
+        return self._session(r)
 
     async def archive(self, session_id: str) -> Session:
         """Archive a session."""
         r = await self._core.request("POST", f"/v1/sessions/{_sid(session_id)}/archive")
-        return Session.model_validate_json(r.content)
+        return self._session(r)
 
     async def delete(self, session_id: str) -> DeletedSession:
         """Delete a session: its streams get ``session.deleted`` and end."""
         r = await self._core.request("DELETE", f"/v1/sessions/{_sid(session_id)}")
-        return DeletedSession.model_validate_json(r.content)
+        return decode_model(DeletedSession, r, "a session_deleted object", self._core.redact)
+
+    def _session(self, response: httpx.Response) -> Session:
+        return decode_model(Session, response, "a Session object", self._core.redact)
 
 
 class Events:
@@ -168,8 +171,7 @@ class Events:
     async def status(self, session_id: str) -> str | None:
         """The session's current ``status`` (``idle``, ``running``, ``terminated``, ...)."""
         r = await self._core.request("GET", f"/v1/sessions/{_sid(session_id)}")
-        status = r.json().get("status")
-        return status if isinstance(status, str) else None
+        return decode_model(Session, r, "a Session object", self._core.redact).status
 
     async def page(self, session_id: str, *, page: str | None = None, **filters: Any) -> EventPage:
         """One page of history: ``(events, next_page)``; ``filters`` as for :meth:`list`."""
@@ -177,7 +179,7 @@ class Events:
         if page:
             query["page"] = page
         r = await self._core.request("GET", f"/v1/sessions/{_sid(session_id)}/events", params=query)
-        return decode_event_page(r.content)
+        return decode_event_page(r.content, r, self._core.redact)
 
     def list(
         self,
@@ -234,7 +236,7 @@ class Events:
         body = {"events": [dict(e) for e in events]}
         path = f"/v1/sessions/{_sid(session_id)}/events"
         r = await self._core.request("POST", path, json=body, retry=retry)
-        echoes, _ = decode_event_page(r.content)
+        echoes, _ = decode_event_page(r.content, r, self._core.redact)
         return echoes
 
     def stream(
@@ -265,8 +267,9 @@ class Events:
         - ``auto_ack``: acknowledge an event when the next one is requested (else ``ack()``).
         - ``max_attempts``: consecutive failed (re)connections before ``TransportError``.
         - ``backoff``: reconnect timing (default: the client's).
-        - ``dedupe_window``: how many recent event ids are remembered to drop duplicates.
-        - ``max_frame_bytes``: larger SSE messages are logged and skipped.
+        - ``dedupe_window``: how many recent event ids (at least) are remembered to drop
+          duplicates (at most twice as many are kept).
+        - ``max_frame_bytes``: larger SSE messages are logged and dropped (then read from history).
         """
         return EventStream(
             self._core,

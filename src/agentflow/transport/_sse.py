@@ -36,7 +36,8 @@ class SSEFrame:
     as bytes, ``id`` the last event id seen so far on this stream (per the spec it persists
     across messages), ``retry`` the ``retry:`` value in milliseconds if this message had one.
     ``error`` is set instead of ``data`` when the message was dropped (larger than the
-    decoder's ``max_frame_bytes``); the caller logs it and moves on.
+    decoder's ``max_frame_bytes``); the caller decides what to do (``EventStream`` logs it,
+    reconnects and reads the event from history).
     """
 
     __slots__ = ("data", "error", "event", "id", "retry")
@@ -192,7 +193,7 @@ class SSEDecoder:
         return chunk[after:]
 
     def _dropped(self, size: int) -> SSEFrame:
-        error = f"SSE message of {size}+ bytes exceeds max_frame_bytes={self._max}; skipped"
+        error = f"SSE message of {size}+ bytes exceeds max_frame_bytes={self._max}; dropped"
         return SSEFrame("", b"", self._last_id, None, error)
 
     def _parse(self, block: bytes | bytearray) -> SSEFrame | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Callable
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 import anyio
@@ -14,7 +14,7 @@ from .._checkpoint import CheckpointStore
 from .._exceptions import AgentflowError, APIError, DecodeError, TransportError
 from ..events import Event, parse_event
 from ._backoff import Backoff
-from ._delivery import Delivery, Tracker
+from ._delivery import Delivering, Delivery, Tracker
 from ._errors import is_transient, stream_error
 from ._http import HTTPCore, quote_id, transport_error
 from ._sse import SSEDecoder, SSEFrame
@@ -27,7 +27,7 @@ __all__ = ["EventStream"]
 logger = logging.getLogger("agentflow.transport")
 
 
-class EventStream:
+class EventStream(Delivering):
     """A live stream of one session's events, delivered exactly once and in history order.
 
     ::
@@ -64,7 +64,10 @@ class EventStream:
 
     **Previews** (``event_start``/``event_delta``, no id) are yielded live, only when asked for
     with ``event_deltas``; they are never deduplicated, reconciled or acknowledged.
-    **Malformed frames** are logged (type, id, field; never the data) and skipped.
+    **Malformed frames** (data that cannot be decoded, or a message over
+    ``max_frame_bytes``) are logged (type, id, field; never the data) and dropped; the
+    connection is then reopened at once and history reconciled, so the stored event the frame
+    carried is delivered from ``events.list`` (which has no size bound) and nothing is lost.
 
     **Acknowledgement** (what ``checkpoint`` records as dispatched): with ``auto_ack`` an event
     is acknowledged when the next one is requested, or when the block exits without an
@@ -109,12 +112,16 @@ class EventStream:
         self._response: httpx.Response | None = None
         self._chunks: AsyncIterator[bytes] | None = None
         self._decoder = SSEDecoder(max_frame_bytes)
+        self._frames: deque[SSEFrame] = deque()  # read, not yet decoded (one per __anext__)
         self._request_id: str | None = None
         self._reconcile = False
         self._started = False
         self._closed = False
         self._attempt = 0
         self._failure: BaseException | None = None
+        self._newest_at_connect: str | None = None  # progress check for a dropped frame
+        self._attempt_at_connect = 0
+        self._quick = False  # the next reconnect needs no backoff (a frame was dropped)
         self.reconnects = 0
         """How many times the connection was reopened."""
 
@@ -125,33 +132,9 @@ class EventStream:
         """Whether an SSE connection is currently open."""
         return self._response is not None
 
-    @property
-    def last_event_id(self) -> str | None:
-        """The id of the last stored event yielded (``None`` before the first)."""
-        return self._delivery.last_event_id
-
-    @property
-    def checkpoint(self) -> CheckpointStore | None:
-        """The store recording acknowledged events, if any."""
-        return self._delivery.tracker.checkpoint
-
-    def ack(self, event: Event | None = None) -> None:
-        """Acknowledge ``event`` (default: every event yielded so far) as dispatched."""
-        self._delivery.ack(event)
-
     async def __aenter__(self) -> EventStream:
         await self._start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self._delivery.auto_ack_pending()
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the connection; iteration ends. Safe to call more than once."""
@@ -170,18 +153,30 @@ class EventStream:
         if not self._started:
             await self._start()
         queue = delivery.queue
-        try:
-            while not queue and not delivery.ending:
-                await self._fill()
-        except AgentflowError:
-            await self.aclose()  # fatal: the stream is over
-            raise
-        except BaseException:
-            await self._disconnect()  # e.g. cancelled mid-read: reconnect on the next call
-            raise
         if not queue:
-            await self.aclose()
-            raise StopAsyncIteration
+            frames = self._frames
+            try:
+                # Frames are decoded one at a time, as they are asked for: a whole read
+                # decoded at once would keep hundreds of models alive through young-
+                # generation collections (which then promote them: slow).
+                while not queue:
+                    if frames:
+                        why = self._on_frame(frames.popleft())
+                        if why is not None:
+                            await self._drop(self._failure, why)
+                    elif delivery.ending:
+                        break
+                    else:
+                        await self._fill()
+            except AgentflowError:
+                await self.aclose()  # fatal: the stream is over
+                raise
+            except BaseException:
+                await self._disconnect()  # e.g. cancelled mid-read: reconnect on the next call
+                raise
+            if not queue:
+                await self.aclose()
+                raise StopAsyncIteration
         return delivery.deliver(queue.popleft())
 
     # -- connection -----------------------------------------------------------------------
@@ -201,7 +196,7 @@ class EventStream:
             raise
 
     async def _fill(self) -> None:
-        """Make progress: (re)connect, reconcile, or read and decode the next chunk."""
+        """Make progress: (re)connect, reconcile, or read the next chunk's frames."""
         if self._chunks is None:
             await self._connect_with_retries(initial=False)
             return
@@ -228,10 +223,7 @@ class EventStream:
             await self._drop(exc, "connection lost")
             return
         self._attempt = 0
-        for frame in self._decoder.feed(chunk):
-            if not self._on_frame(frame):
-                await self._drop(self._failure, "transient stream error")
-                return
+        self._frames.extend(self._decoder.feed(chunk))
 
     async def _check_terminated(self) -> None:
         """After a clean end of stream: if the session is terminated, drain history and end."""
@@ -247,31 +239,52 @@ class EventStream:
         logger.debug("session %s: terminated; the stream ends", self.session_id)
         self._delivery.ending = True
 
-    def _on_frame(self, frame: SSEFrame) -> bool:
-        """Queue a frame's event; ``False`` when the connection must be dropped."""
+    def _on_frame(self, frame: SSEFrame) -> str | None:
+        """Queue a frame's event; returns why the connection must be dropped, if it must."""
         name = frame.event
         if frame.error is not None:
-            logger.warning("session %s: %s", self.session_id, frame.error)
-            return True
+            logger.warning(
+                "session %s: %s; reconnecting to read its event from history",
+                self.session_id, frame.error,
+            )  # fmt: skip
+            return self._lost_frame(DecodeError(frame.error))
         if name == "ping" or not frame.data:
-            return True
+            return None
         if name == "error":
             err = stream_error(frame.data, self._request_id, self._core.redact)
             if not is_transient(err):
                 raise err
             self._failure = err
-            return False
+            return "transient stream error"
         try:
             event = parse_event(frame.data)
         except DecodeError as exc:
-            logger.warning("session %s: skipping an undecodable frame: %s", self.session_id, exc)
-            return True
+            logger.warning(
+                "session %s: dropped an undecodable frame; reconnecting to read its event "
+                "from history: %s",
+                self.session_id, exc,
+            )  # fmt: skip
+            return self._lost_frame(exc)
         if event.id is None:
             if self._deltas and event.type != "ping":
                 self._delivery.queue.append(event)
         elif self._delivery.tracker.accept(event):
             self._delivery.queue.append(event)
-        return True
+        return None
+
+    def _lost_frame(self, cause: DecodeError) -> str:
+        """A frame was dropped: reconnect and reconcile, so history supplies its event.
+
+        The connection's later frames are dropped too (history has them). The reconnect is
+        immediate when this connection brought a new event; otherwise (a server that sends a
+        bad frame first thing on every connection) it is a failed attempt like any other:
+        backoff, and ``TransportError`` after ``max_attempts`` of them in a row.
+        """
+        self._failure = cause
+        self._quick = self._delivery.tracker.seen.newest != self._newest_at_connect
+        if not self._quick:
+            self._attempt = self._attempt_at_connect  # the bytes read do not count as success
+        return "a frame was dropped"
 
     async def _connect_with_retries(self, *, initial: bool) -> None:
         path = f"/v1/sessions/{quote_id(self.session_id)}/events/stream"
@@ -285,14 +298,16 @@ class EventStream:
                         f"{self._attempt} attempts; last error: {self._describe(self._failure)}"
                     ) from self._failure
                 hint = getattr(self._failure, "retry_after", None)
-                delay = self._backoff.delay(self._attempt, core.random, hint)
+                quick, self._quick = self._quick, False
+                delay = 0.0 if quick else self._backoff.delay(self._attempt, core.random, hint)
                 self._attempt += 1
                 self.reconnects += 1
                 logger.debug(
                     "session %s: reconnecting in %.3fs (attempt %d/%d)",
                     self.session_id, delay, self._attempt, self._max_attempts,
                 )  # fmt: skip
-                await core.sleep(delay)
+                if not quick:
+                    await core.sleep(delay)
             first = False
             try:
                 response = await core.open_stream(
@@ -308,6 +323,8 @@ class EventStream:
             self._request_id = response.headers.get("request-id")
             self._chunks = response.aiter_bytes()
             self._decoder = SSEDecoder(self._max_frame_bytes)
+            self._newest_at_connect = self._delivery.tracker.seen.newest
+            self._attempt_at_connect = self._attempt
             self._reconcile = True
             return
 
@@ -319,6 +336,7 @@ class EventStream:
     async def _disconnect(self) -> None:
         chunks, response = self._chunks, self._response
         self._chunks = self._response = None
+        self._frames.clear()  # history has their events: the reconcile after reconnecting
         with anyio.CancelScope(shield=True):
             if chunks is not None:
                 aclose = getattr(chunks, "aclose", None)
