@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         import starlette  # noqa: F401  (checked here for a clear message)
         import uvicorn  # noqa: F401
 
-        from ..testing._emulator import LOOPBACK, Emulator
+        from ..testing._local_server import LOOPBACK
+        from ..testing.managed_agents import Emulator
         from ..testing.scenario import Scenario, ScenarioError
     except ModuleNotFoundError as exc:
         print(

@@ -22,10 +22,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._emulator import DEFAULT_API_KEY, Emulator
-    from ._server import FailRule, RequestRecord
-    from ._session import EmulatedSession
+    from ._local_server import DEFAULT_API_KEY, LocalServer
     from ._wire import ApiError
+    from .managed_agents import EmulatedSession, Emulator, FailRule, RequestRecord
     from .scenario import (
         Burst,
         CustomTool,
@@ -49,15 +48,16 @@ _EXPORTS: dict[str, str] = {
     "ApiError": "._wire",
     "Burst": ".scenario",
     "CustomTool": ".scenario",
-    "DEFAULT_API_KEY": "._emulator",
-    "EmulatedSession": "._session",
+    "DEFAULT_API_KEY": "._local_server",
+    "EmulatedSession": ".managed_agents",
     "Emit": ".scenario",
-    "Emulator": "._emulator",
+    "Emulator": ".managed_agents",
     "Error": ".scenario",
-    "FailRule": "._server",
+    "FailRule": ".managed_agents",
+    "LocalServer": "._local_server",
     "Faults": ".scenario",
     "McpTool": ".scenario",
-    "RequestRecord": "._server",
+    "RequestRecord": ".managed_agents",
     "Say": ".scenario",
     "Scenario": ".scenario",
     "ScenarioError": ".scenario",
@@ -81,6 +81,7 @@ __all__ = [
     "Error",
     "FailRule",
     "Faults",
+    "LocalServer",
     "McpTool",
     "RequestRecord",
     "Say",

@@ -1,8 +1,9 @@
-"""The SSE response of the emulator: framing, keep-alives and the stream faults.
+"""The SSE response every wire emulator streams with: keep-alives and the stream faults.
 
-Frames are ``event: <type>\\ndata: <json>\\n\\n``; keep-alives are ``: keepalive\\n\\n`` comments.
-The response is a raw ASGI callable so that ``drop`` can end the connection abruptly (no
-final chunk), the way a broken proxy does.
+Frames render themselves (``event: <type>\\ndata: <json>\\n\\n`` by default, or the text
+a dialect prepared); keep-alives are whatever the wire uses (``: keepalive\\n\\n`` comments by
+default). The response is a raw ASGI callable so that ``drop`` can end the connection
+abruptly (no final chunk), the way a broken proxy does.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import anyio
 from starlette.responses import Response
 
-from ._session import Subscriber
+from ._frames import Subscriber
 from .scenario import Faults
 
 __all__ = ["SSEResponse", "quiet_abrupt_close"]
@@ -51,14 +52,21 @@ class SSEResponse(Response):
     media_type = "text/event-stream"
 
     def __init__(
-        self, subscriber: Subscriber, faults: Faults, on_close: Callable[[], None]
+        self,
+        subscriber: Subscriber,
+        faults: Faults,
+        on_close: Callable[[], None],
+        *,
+        keepalive: bytes = b": keepalive\n\n",
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.subscriber = subscriber
         self.faults = faults
         self.on_close = on_close
+        self.keepalive = keepalive
         self.status_code = 200
         self.background = None
-        self.init_headers({"cache-control": "no-cache"})
+        self.init_headers({"cache-control": "no-cache", **(headers or {})})
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         complete = False
@@ -102,7 +110,7 @@ class SSEResponse(Response):
                 size = 0
             frame = await sub.next(faults.keepalive_seconds)
             if frame is None:  # nothing queued for a while (so nothing is pending in ``out``)
-                await _body(send, b": keepalive\n\n")
+                await _body(send, self.keepalive)
                 continue
             if out and frame.kind != "event" and frame.kind != "preview":
                 await _body(send, "".join(out).encode())
@@ -113,18 +121,20 @@ class SSEResponse(Response):
             if frame.kind == "drop":
                 return False
             if frame.kind == "error":
-                await _body(send, f"event: error\ndata: {frame.data}\n\n".encode())
+                text = frame.text or f"event: error\ndata: {frame.data}\n\n"
+                await _body(send, text.encode())
                 return True
+            if frame.kind == "raw":
+                await _body(send, frame.text.encode())
+                continue
             parts: list[str] = []
             stall = drop = False
             while True:  # batch the frames already queued into one write
                 sub.sent += 1
                 n = sub.sent
-                raw = f"event: {frame.type}\ndata: {frame.data}\n\n"
+                raw = frame.render()
                 if faults.malformed_every and n % faults.malformed_every == 0:
-                    parts.append(
-                        f"event: {frame.type}\ndata: {frame.data[: len(frame.data) // 2]}\n\n"
-                    )
+                    parts.append(frame.truncated())
                 parts.append(raw)
                 if faults.duplicate_every and n % faults.duplicate_every == 0:
                     parts.append(raw)

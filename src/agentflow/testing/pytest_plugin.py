@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ._emulator import Emulator
+    from .managed_agents import Emulator
 
 __all__ = ["emulator", "emulator_api_key", "emulator_scenario"]
 
@@ -66,7 +66,7 @@ def emulator_api_key() -> str | None:
 async def emulator(emulator_scenario: Any, emulator_api_key: str | None) -> AsyncIterator[Emulator]:
     """A running emulator on 127.0.0.1, stopped (streams closed) when the test ends."""
     try:
-        from ._emulator import Emulator
+        from .managed_agents import Emulator
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installed extras
         raise RuntimeError(
             "the `emulator` fixture needs the emulator extra: "

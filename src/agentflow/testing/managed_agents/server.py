@@ -19,10 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ._engine import Engine
-from ._session import CLOSE, EmulatedSession, Subscriber
-from ._sse import SSEResponse
-from ._wire import (
+from .._sse import SSEResponse
+from .._wire import (
     ApiError,
     decode_cursor,
     invalid,
@@ -31,6 +29,8 @@ from ._wire import (
     parse_order,
     parse_time,
 )
+from .engine import Engine
+from .session import CLOSE, EmulatedSession, Subscriber
 
 __all__ = ["BETA", "Controls", "FailRule", "RequestRecord", "build_app"]
 

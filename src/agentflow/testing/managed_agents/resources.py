@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._session import EmulatedSession
-from ._wire import Clock, Ids, invalid, not_found
+from .._wire import Clock, Ids, invalid, not_found
+from .session import EmulatedSession
 
 __all__ = ["apply_update", "new_session", "render_session", "render_thread"]
 

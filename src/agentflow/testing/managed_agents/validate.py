@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._session import EmulatedSession
-from ._wire import invalid
+from .._wire import invalid
+from .session import EmulatedSession
 
 __all__ = ["CLIENT_TYPES", "validate_send"]
 

@@ -3,47 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import anyio
 
-from .scenario import Step
+from .._frames import CLOSE, DROP, Frame
+from .._frames import Subscriber as BaseSubscriber
+from ..scenario import Step
 
-__all__ = ["EmulatedSession", "Frame", "PendingCall", "Subscriber", "TurnState"]
-
-FrameKind = Literal["event", "preview", "error", "drop", "close"]
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One item queued for a stream connection: an event (JSON text), an error or a close."""
-
-    kind: FrameKind
-    type: str = ""
-    data: str = ""
+__all__ = ["CLOSE", "DROP", "EmulatedSession", "Frame", "PendingCall", "Subscriber", "TurnState"]
 
 
-CLOSE = Frame("close")
-DROP = Frame("drop")
-
-
-class Subscriber:
-    """One open SSE connection: a queue of frames filled by the session, drained by the stream.
+class Subscriber(BaseSubscriber):
+    """One open SSE connection of a session (see :class:`~agentflow.testing._frames.Subscriber`).
 
     ``deltas`` is the set of types (``agent.message`` / ``agent.thinking``) whose previews the
     connection asked for; ``thread_id`` limits it to one thread's events (thread streams).
     """
 
     def __init__(self, deltas: frozenset[str], thread_id: str | None, primary: bool) -> None:
+        super().__init__()
         self.deltas = deltas
         self.thread_id = thread_id
         self.primary = primary
-        self.frames: deque[Frame] = deque()
-        self.closed = anyio.Event()
-        self._wake = anyio.Event()
-        self.sent = 0
 
     def wants(self, event: dict[str, Any]) -> bool:
         """Whether this connection carries ``event`` (thread streams filter by thread)."""
@@ -51,27 +34,6 @@ class Subscriber:
             return True
         owner = event.get("session_thread_id")
         return owner == self.thread_id or (owner is None and self.primary)
-
-    def push(self, frame: Frame) -> None:
-        """Queue a frame (no-op once closed)."""
-        if self.closed.is_set():
-            return
-        self.frames.append(frame)
-        if frame.kind in ("close", "drop", "error"):
-            self.closed.set()
-        self._wake.set()
-
-    async def next(self, idle: float) -> Frame | None:
-        """The next frame, or ``None`` after ``idle`` seconds with nothing to send."""
-        if not self.frames:
-            if self.closed.is_set():
-                return CLOSE
-            self._wake = anyio.Event()
-            with anyio.move_on_after(idle):
-                await self._wake.wait()
-            if not self.frames:
-                return CLOSE if self.closed.is_set() else None
-        return self.frames.popleft()
 
 
 @dataclass

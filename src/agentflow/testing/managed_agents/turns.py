@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from ._session import EmulatedSession, PendingCall
-from .scenario import (
+from ..scenario import (
     TOOL_STEPS,
     Burst,
     CustomTool,
@@ -22,9 +21,10 @@ from .scenario import (
     Usage,
     Wait,
 )
+from .session import EmulatedSession, PendingCall
 
 if TYPE_CHECKING:
-    from ._engine import Engine
+    from .engine import Engine
 
 __all__ = ["run_steps", "tool_result_event"]
 

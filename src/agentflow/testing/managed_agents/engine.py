@@ -17,12 +17,12 @@ from typing import Any
 
 import anyio
 
-from ._resources import apply_update, new_session, render_session, render_thread
-from ._session import DROP, EmulatedSession, Frame, TurnState
-from ._turns import run_steps, tool_result_event
-from ._validate import validate_send
-from ._wire import Clock, Ids, invalid, not_found
-from .scenario import Scenario
+from .._wire import Clock, Ids, invalid, not_found
+from ..scenario import Scenario
+from .resources import apply_update, new_session, render_session, render_thread
+from .session import DROP, EmulatedSession, Frame, TurnState
+from .turns import run_steps, tool_result_event
+from .validate import validate_send
 
 __all__ = ["Engine"]
 
