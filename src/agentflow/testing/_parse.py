@@ -16,6 +16,7 @@ from .scenario import (
     Faults,
     McpTool,
     Permission,
+    Question,
     Say,
     Scenario,
     ScenarioError,
@@ -103,7 +104,7 @@ def parse_step(raw: Any, *, where: str = "step") -> Step:
         return Think()
     if "custom_tool" in step:
         spec = _obj(step["custom_tool"], f"{where}.custom_tool")
-        return CustomTool(str(spec["name"]), dict(spec.get("input", {})))
+        return CustomTool(str(spec["name"]), dict(spec.get("input", {})), _thread(spec, where))
     if "tool" in step:
         spec = _obj(step["tool"], f"{where}.tool")
         return Tool(
@@ -111,6 +112,7 @@ def parse_step(raw: Any, *, where: str = "step") -> Step:
             dict(spec.get("input", {})),
             _permission(spec.get("permission", "always_allow"), f"{where}.tool"),
             str(spec.get("result", "ok")),
+            _thread(spec, where),
         )
     if "mcp_tool" in step:
         spec = _obj(step["mcp_tool"], f"{where}.mcp_tool")
@@ -123,6 +125,7 @@ def parse_step(raw: Any, *, where: str = "step") -> Step:
             dict(spec.get("input", {})),
             _permission(spec.get("permission", "always_allow"), f"{where}.mcp_tool"),
             str(spec.get("result", "ok")),
+            _thread(spec, where),
         )
     if "error" in step:
         spec = _obj(step["error"], f"{where}.error")
@@ -152,7 +155,25 @@ def parse_step(raw: Any, *, where: str = "step") -> Step:
         return Emit(dict(event))
     if "wait" in step:
         return Wait(float(step["wait"]))
+    if "question" in step:
+        spec = step["question"]
+        if isinstance(spec, str):
+            return Question(spec)
+        spec = _obj(spec, f"{where}.question")
+        header = spec.get("header")
+        return Question(
+            str(spec.get("text", "")),
+            tuple(str(o) for o in spec.get("options", ())),
+            None if header is None else str(header),
+        )
     raise ScenarioError(
         f"{where} has no known step key: expected one of say, thinking, custom_tool, tool, "
-        f"mcp_tool, error, stop, burst, usage, emit, wait; got {sorted(step)!r}"
+        f"mcp_tool, error, stop, burst, usage, emit, wait, question; got {sorted(step)!r}"
     )
+
+
+def _thread(spec: Mapping[str, Any], where: str) -> str | None:
+    thread = spec.get("thread")
+    if thread is not None and (not isinstance(thread, str) or not thread):
+        raise ScenarioError(f"{where}: 'thread' must be a non-empty string, got {thread!r}")
+    return thread

@@ -33,7 +33,15 @@ Steps (Python class = JSON form):
 ``Emit(event)``             ``{"emit": {...}}``: any event dict, stored and streamed as given
                             (``id`` / ``processed_at`` added when missing).
 ``Wait(seconds)``           ``{"wait": 0.5}``: pause (lets an interrupt arrive mid-turn).
+``Question(text, options)`` ``{"question": {"text", "options", "header"}}`` or
+                            ``{"question": "text"}``: the agent asks the user and waits for
+                            the answer, on wires with a question gate (Everruns, m8tes);
+                            Managed Agents has none and says the question as a message.
 ==========================  ================================================================
+
+Tool steps take ``thread="name"`` (JSON ``"thread": "name"``) on Managed Agents: the call is
+made by a subagent thread of that name (created on first use), which idles with
+``requires_action`` on its own (``session.thread_status_idle``) while the session runs on.
 
 Consecutive tool steps (``CustomTool``, ``Tool``, ``McpTool``) are issued together: the session
 idles once with ``requires_action`` naming every blocking call, re-idles with the rest after a
@@ -61,6 +69,7 @@ __all__ = [
     "Error",
     "Faults",
     "McpTool",
+    "Question",
     "Say",
     "Scenario",
     "ScenarioError",
@@ -104,6 +113,7 @@ class CustomTool:
 
     name: str
     input: Mapping[str, Any] = field(default_factory=dict)
+    thread: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +124,7 @@ class Tool:
     input: Mapping[str, Any] = field(default_factory=dict)
     permission: Permission = "always_allow"
     result: str = "ok"
+    thread: str | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,7 @@ class McpTool:
     input: Mapping[str, Any] = field(default_factory=dict)
     permission: Permission = "always_allow"
     result: str = "ok"
+    thread: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,8 +185,28 @@ class Wait:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Question:
+    """The agent asks the user ``text`` (with optional choices) and waits for the answer."""
+
+    text: str
+    options: tuple[str, ...] = ()
+    header: str | None = None
+
+
 Step: TypeAlias = (
-    Say | Think | CustomTool | Tool | McpTool | Error | Stop | Burst | Usage | Emit | Wait
+    Say
+    | Think
+    | CustomTool
+    | Tool
+    | McpTool
+    | Error
+    | Stop
+    | Burst
+    | Usage
+    | Emit
+    | Wait
+    | Question
 )
 TOOL_STEPS = (CustomTool, Tool, McpTool)
 
@@ -203,7 +235,10 @@ class Faults:
       the real event still follows.
     - ``stall_after=N`` + ``stall_seconds``: after the N-th event go silent (no events, no
       keep-alives) for ``stall_seconds``, once per connection.
-    - ``keepalive_seconds``: interval of ``: keepalive`` comments while nothing else is sent.
+    - ``keepalive_seconds``: interval of keep-alives (``: keepalive`` comments on Managed
+      Agents) while nothing else is sent.
+    - ``cycle_seconds``: Everruns closes every stream connection after this long with a
+      ``disconnecting`` frame (default 300, as the platform does); other wires ignore it.
 
     HTTP faults apply to every API request (stream connects included), **per emulator**:
 
@@ -224,6 +259,7 @@ class Faults:
     http_error_statuses: tuple[int, ...] = (429, 500, 503)
     retry_after_seconds: float = 0.0
     keepalive_seconds: float = 15.0
+    cycle_seconds: float = 300.0
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -234,6 +270,8 @@ class Faults:
             raise ScenarioError(
                 f"faults.http_error_rate must be in [0, 1], got {self.http_error_rate!r}"
             )
+        if self.cycle_seconds <= 0:
+            raise ScenarioError(f"faults.cycle_seconds must be > 0, got {self.cycle_seconds!r}")
         if self.keepalive_seconds <= 0:
             raise ScenarioError(
                 f"faults.keepalive_seconds must be > 0, got {self.keepalive_seconds!r}"

@@ -13,6 +13,7 @@ from ..scenario import (
     Emit,
     Error,
     McpTool,
+    Question,
     Say,
     Step,
     Stop,
@@ -231,6 +232,10 @@ async def _run_step(engine: Engine, session: EmulatedSession, step: Step) -> Out
             return "terminated"
         engine.emit(session, dict(step.event))
         await _pace(engine)
+    elif isinstance(step, Question):
+        # Managed Agents has no question gate: the agent asks in a message and the turn goes on.
+        async with _Span(engine, session) as span:
+            await _say(engine, session, Say(step.text), span)
     elif isinstance(step, Wait):
         await anyio.sleep(step.seconds)
     elif isinstance(step, Stop):
