@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ..core.events import Event, split_type
+
 __all__ = ["BaseEvent", "split_type"]
-
-
-def split_type(event_type: str) -> tuple[str, str]:
-    """``"agent.tool_use"`` → ``("agent", "tool_use")``; a type with no dot → ``(type, "")``."""
-    domain, _, action = event_type.partition(".")
-    return domain, action
 
 
 def _block_text(block: Any) -> str | None:
@@ -27,7 +23,7 @@ def _block_text(block: Any) -> str | None:
     return None
 
 
-class BaseEvent(BaseModel):
+class BaseEvent(BaseModel, Event):
     """Fields and conveniences common to every event.
 
     Models are frozen; fields the server adds that this version does not know are kept
@@ -43,17 +39,16 @@ class BaseEvent(BaseModel):
     id: str | None = None
     processed_at: str | None = None
 
+    event_kind: ClassVar[str | None] = None
+    """The ``kind`` of every event of this class (models whose kind depends on their data
+    override :attr:`kind` instead)."""
+
+    @property
+    def kind(self) -> str | None:
+        """What the event means in the common vocabulary (:mod:`agentflow.core.events`)."""
+        return self.event_kind
+
     # -- identity -------------------------------------------------------------------------
-
-    @property
-    def domain(self) -> str:
-        """The part of ``type`` before the dot: ``"agent"`` for ``agent.tool_use``."""
-        return split_type(self.type)[0]
-
-    @property
-    def action(self) -> str:
-        """The part of ``type`` after the dot: ``"tool_use"`` for ``agent.tool_use``."""
-        return split_type(self.type)[1]
 
     @property
     def processed_time(self) -> datetime | None:
@@ -83,16 +78,6 @@ class BaseEvent(BaseModel):
             return ""
         parts = [t for t in map(_block_text, content) if t is not None]
         return "".join(parts)
-
-    @property
-    def tool_name(self) -> str | None:
-        """The tool's name on a tool-use event; ``None`` on every other event."""
-        return None
-
-    @property
-    def tool_input(self) -> dict[str, Any] | None:
-        """The tool's input on a tool-use event; ``None`` on every other event."""
-        return None
 
     def is_final_response(self) -> bool:
         """True when this event ends the agent's turn or the session.

@@ -6,7 +6,7 @@ Class name = the type in PascalCase without the dot: ``agent.custom_tool_use`` â
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from ._base import BaseEvent
 from ._content import (
@@ -26,6 +26,15 @@ from ._content import (
 )
 
 Permission = Literal["allow", "ask", "deny"]
+
+_FAILED_STOPS = frozenset({"retries_exhausted", "budget_reached"})
+
+
+def idle_kind(stop_type: str) -> str:
+    """The kind of a session idle with this stop reason type."""
+    if stop_type == "requires_action":
+        return "tool.requested"
+    return "turn.failed" if stop_type in _FAILED_STOPS else "turn.completed"
 
 
 class _Event(BaseEvent):
@@ -87,6 +96,7 @@ class UserInterrupt(_Client):
     """Pause every non-archived thread, or only ``session_thread_id``."""
 
     type: Literal["user.interrupt"]
+    event_kind: ClassVar[str | None] = "turn.cancelled"
     session_thread_id: str | None = None
 
 
@@ -94,6 +104,7 @@ class UserToolConfirmation(_Client):
     """The answer to an ``ask``-gated tool call: ``result`` is ``allow`` or ``deny``."""
 
     type: Literal["user.tool_confirmation"]
+    event_kind: ClassVar[str | None] = "approval.resolved"
     tool_use_id: str
     result: Literal["allow", "deny"]
     deny_message: str | None = None
@@ -109,6 +120,11 @@ class UserCustomToolResult(_Client):
     is_error: bool | None = None
     session_thread_id: str | None = None
 
+    @property
+    def kind(self) -> str | None:
+        """``tool.failed`` for an error result, else ``tool.completed``."""
+        return "tool.failed" if self.is_error else "tool.completed"
+
 
 class UserToolResult(_Client):
     """The result of a client-run toolset call (self-hosted environments only)."""
@@ -118,6 +134,11 @@ class UserToolResult(_Client):
     content: list[ContentBlock] | None = None
     is_error: bool | None = None
     session_thread_id: str | None = None
+
+    @property
+    def kind(self) -> str | None:
+        """``tool.failed`` for an error result, else ``tool.completed``."""
+        return "tool.failed" if self.is_error else "tool.completed"
 
 
 class UserDefineOutcome(_Event):
@@ -145,6 +166,7 @@ class AgentMessage(_Stored):
     """Assistant output; ``.text`` joins its text blocks."""
 
     type: Literal["agent.message"]
+    event_kind: ClassVar[str | None] = "message.completed"
     content: list[ContentBlock]
 
 
@@ -152,6 +174,7 @@ class AgentThinking(_Stored):
     """The agent is thinking (a progress signal; no text)."""
 
     type: Literal["agent.thinking"]
+    event_kind: ClassVar[str | None] = "reasoning.completed"
 
 
 class AgentToolUse(_ToolUse):
@@ -161,6 +184,7 @@ class AgentToolUse(_ToolUse):
     """
 
     type: Literal["agent.tool_use"]
+    event_kind: ClassVar[str | None] = "tool.started"
     evaluated_permission: Permission | None = None
     evaluation: Evaluation | None = None
 
@@ -173,17 +197,24 @@ class AgentToolResult(_Stored):
     content: list[ContentBlock] | None = None
     is_error: bool | None = None
 
+    @property
+    def kind(self) -> str | None:
+        """``tool.failed`` for an error result, else ``tool.completed``."""
+        return "tool.failed" if self.is_error else "tool.completed"
+
 
 class AgentCustomToolUse(_ToolUse):
     """A call to one of the client's custom tools; answer with ``user.custom_tool_result``."""
 
     type: Literal["agent.custom_tool_use"]
+    event_kind: ClassVar[str | None] = "tool.started"
 
 
 class AgentMcpToolUse(_ToolUse):
     """A call to an MCP server's tool; runs on the server, the client may only confirm it."""
 
     type: Literal["agent.mcp_tool_use"]
+    event_kind: ClassVar[str | None] = "tool.started"
     mcp_server_name: str
     evaluated_permission: Permission | None = None
     evaluation: Evaluation | None = None
@@ -196,6 +227,11 @@ class AgentMcpToolResult(_Stored):
     mcp_tool_use_id: str
     content: list[ContentBlock] | None = None
     is_error: bool | None = None
+
+    @property
+    def kind(self) -> str | None:
+        """``tool.failed`` for an error result, else ``tool.completed``."""
+        return "tool.failed" if self.is_error else "tool.completed"
 
 
 class AgentThreadMessageSent(_Stored):
@@ -229,6 +265,7 @@ class SessionStatusRunning(_Stored):
     """The session is working."""
 
     type: Literal["session.status_running"]
+    event_kind: ClassVar[str | None] = "turn.started"
 
 
 class SessionStatusIdle(_Stored):
@@ -237,6 +274,11 @@ class SessionStatusIdle(_Stored):
     type: Literal["session.status_idle"]
     stop_reason: StopReason
     stop_details: StopDetails | None = None
+
+    @property
+    def kind(self) -> str | None:
+        """``tool.requested`` while waiting on calls; else how the turn ended."""
+        return idle_kind(self.stop_reason.type)
 
     @property
     def requires_action(self) -> bool:
@@ -257,6 +299,7 @@ class SessionStatusTerminated(_Stored):
     """The session ended; it takes no more input."""
 
     type: Literal["session.status_terminated"]
+    event_kind: ClassVar[str | None] = "turn.failed"
 
     def is_final_response(self) -> bool:
         return True
@@ -266,6 +309,7 @@ class SessionError(BaseEvent):
     """Something went wrong; ``error.retry_status.type`` says what the server does next."""
 
     type: Literal["session.error"]
+    event_kind: ClassVar[str | None] = "error"
     id: str
     processed_at: str
     error: ErrorObject
@@ -292,6 +336,11 @@ class SessionThreadStatusIdle(_ThreadStatus):
     type: Literal["session.thread_status_idle"]
     stop_reason: StopReason
     stop_details: StopDetails | None = None
+
+    @property
+    def kind(self) -> str | None:
+        """``tool.requested`` while the thread waits on calls; else ``None``."""
+        return "tool.requested" if self.stop_reason.type == "requires_action" else None
 
 
 class SessionThreadStatusRescheduled(_ThreadStatus):
@@ -320,6 +369,7 @@ class SessionUsage(_Stored):
     """Cumulative usage totals, reported periodically (``session.usage``)."""
 
     type: Literal["session.usage"]
+    event_kind: ClassVar[str | None] = "usage.updated"
     usage: UsageSnapshot
     budget: dict[str, Any] | None = None
 
@@ -346,6 +396,7 @@ class SpanModelRequestEnd(_Stored):
     """A model request ended, with its token usage."""
 
     type: Literal["span.model_request_end"]
+    event_kind: ClassVar[str | None] = "usage.updated"
     model_request_start_id: str
     model_usage: ModelUsage
     is_error: bool | None = None
@@ -422,6 +473,7 @@ class WorkflowRunError(BaseEvent):
     """A workflow run failed (``workflow_run_id`` is absent if no run was created)."""
 
     type: Literal["workflow_run.error"]
+    event_kind: ClassVar[str | None] = "error"
     id: str
     processed_at: str
     error: ErrorObject
@@ -449,6 +501,7 @@ class EventDelta(_Event):
     """A piece of preview text for ``event_id`` (stream only, best effort, no id)."""
 
     type: Literal["event_delta"]
+    event_kind: ClassVar[str | None] = "message.delta"
     event_id: str
     delta: DeltaContent
 
