@@ -52,7 +52,7 @@ from httpx_sse._decoders import SSELineDecoder
 
 from agentflow import App, Context
 from agentflow.events import parse_event
-from agentflow.transport._sse import SSEDecoder
+from agentflow.wire.sse import SSEDecoder
 
 READ_SIZE = 65536
 

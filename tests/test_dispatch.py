@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agentflow import App, Context, DispatchError, Router
-from agentflow._dispatch import StopPropagation
+from agentflow.core.routes import StopPropagation
 from agentflow.events import Event, UnknownEvent, parse_event, user_message
 
 

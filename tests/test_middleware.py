@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agentflow import App, Context, DispatchError, SessionErrorRaised
-from agentflow._dispatch import StopPropagation
+from agentflow.core.routes import StopPropagation
 from agentflow.events import Event, parse_event
 from agentflow.middleware import (
     ErrorEscalation,

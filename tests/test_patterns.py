@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentflow._patterns import (
+from agentflow.core.patterns import (
     compile_filter,
     compile_filters,
     compile_pattern,

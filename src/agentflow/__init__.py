@@ -3,7 +3,7 @@
 Decorate handlers for event types, register the custom tools an agent may call, install
 confirmation policies as plugins, and run the app against a live agent session::
 
-    from agentflow import App, ManagedAgentsClient, user_message
+    from agentflow import App, ManagedAgentsClient
 
     app = App()
 
@@ -18,11 +18,13 @@ confirmation policies as plugins, and run the app against a live agent session::
 
     async def main(session_id: str) -> None:
         async with ManagedAgentsClient() as client:
-            result = await app.run(client, session_id, send=[user_message("Weather in Paris?")])
+            result = await app.run(client, session_id, send=["Weather in Paris?"])
             print(result.stop_reason, result.text)
 
-Public names are imported lazily, so ``import agentflow`` stays cheap and optional extras
-(the emulator, the terminal view) are only imported when used.
+The same App runs over every dialect (Managed Agents, the Messages API, Everruns, m8tes,
+orxhestra): ``app.run(source, session, send=[...])``. Public names are imported lazily, so
+``import agentflow`` stays cheap: no dialect, no HTTP client and no optional extra is
+imported until used.
 """
 
 from __future__ import annotations
@@ -33,11 +35,15 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._app import App
-    from ._checkpoint import CheckpointStore, MemoryCheckpointStore, SqliteCheckpointStore
-    from ._context import Context
-    from ._dispatch import Router, StopPropagation
-    from ._exceptions import (
+    from .app import App
+    from .core.actions.router import ActionsRouter
+    from .core.answers import ToolReply
+    from .core.channel import Channel, Source
+    from .core.checkpoint import CheckpointStore, MemoryCheckpointStore, SqliteCheckpointStore
+    from .core.context import Context
+    from .core.dialect import Call, Dialect, Pause, TokenCount
+    from .core.events import KINDS, Event
+    from .core.exceptions import (
         AgentflowError,
         APIError,
         AuthenticationError,
@@ -58,87 +64,110 @@ if TYPE_CHECKING:
         TransportError,
         UnknownToolError,
     )
-    from ._run import RunResult, ToolCallRecord
-    from .events import (
-        Event,
-        UnknownEvent,
+    from .core.path import EventPath
+    from .core.results import RunResult, TokenUsage, ToolCallRecord
+    from .core.routes import Router, StopPropagation
+    from .core.verdicts import Allow, Decision, Deny, Verdict
+    from .managed_agents.builders import (
         custom_tool_result,
         define_outcome,
         interrupt,
-        parse_event,
         system_message,
         tool_confirmation,
         tool_result,
         user_message,
     )
-    from .plugins import Allow, Deny, hookimpl
-    from .transport import Backoff, ManagedAgentsClient
+    from .managed_agents.client import ManagedAgentsClient
+    from .managed_agents.events import UnknownEvent, parse_event
+    from .plugins import hookimpl
+    from .wire.backoff import Backoff
 
 # public name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
-    "APIError": "._exceptions",
-    "AgentflowError": "._exceptions",
-    "Allow": ".plugins",
-    "App": "._app",
-    "AuthenticationError": "._exceptions",
-    "BadRequestError": "._exceptions",
-    "Backoff": ".transport",
-    "CheckpointStore": "._checkpoint",
-    "ConflictError": "._exceptions",
-    "Context": "._context",
-    "DecodeError": "._exceptions",
-    "Deny": ".plugins",
-    "DispatchError": "._exceptions",
-    "Event": ".events",
-    "ManagedAgentsClient": ".transport",
-    "MemoryCheckpointStore": "._checkpoint",
-    "NotFoundError": "._exceptions",
-    "PermissionDeniedError": "._exceptions",
-    "PluginError": "._exceptions",
-    "PolicyError": "._exceptions",
-    "RateLimitError": "._exceptions",
-    "Router": "._dispatch",
-    "RunResult": "._run",
-    "ServerError": "._exceptions",
-    "SessionErrorRaised": "._exceptions",
-    "SqliteCheckpointStore": "._checkpoint",
-    "StopPropagation": "._dispatch",
-    "StreamClosedError": "._exceptions",
-    "StreamError": "._exceptions",
-    "ToolCallRecord": "._run",
-    "ToolError": "._exceptions",
-    "TransportError": "._exceptions",
-    "UnknownEvent": ".events",
-    "UnknownToolError": "._exceptions",
-    "custom_tool_result": ".events",
-    "define_outcome": ".events",
+    "APIError": ".core.exceptions",
+    "ActionsRouter": ".core.actions.router",
+    "AgentflowError": ".core.exceptions",
+    "Allow": ".core.verdicts",
+    "App": ".app",
+    "AuthenticationError": ".core.exceptions",
+    "Backoff": ".wire.backoff",
+    "BadRequestError": ".core.exceptions",
+    "Call": ".core.dialect",
+    "Channel": ".core.channel",
+    "CheckpointStore": ".core.checkpoint",
+    "ConflictError": ".core.exceptions",
+    "Context": ".core.context",
+    "Decision": ".core.verdicts",
+    "DecodeError": ".core.exceptions",
+    "Deny": ".core.verdicts",
+    "Dialect": ".core.dialect",
+    "DispatchError": ".core.exceptions",
+    "Event": ".core.events",
+    "EventPath": ".core.path",
+    "KINDS": ".core.events",
+    "ManagedAgentsClient": ".managed_agents.client",
+    "MemoryCheckpointStore": ".core.checkpoint",
+    "NotFoundError": ".core.exceptions",
+    "Pause": ".core.dialect",
+    "PermissionDeniedError": ".core.exceptions",
+    "PluginError": ".core.exceptions",
+    "PolicyError": ".core.exceptions",
+    "RateLimitError": ".core.exceptions",
+    "Router": ".core.routes",
+    "RunResult": ".core.results",
+    "ServerError": ".core.exceptions",
+    "SessionErrorRaised": ".core.exceptions",
+    "Source": ".core.channel",
+    "SqliteCheckpointStore": ".core.checkpoint",
+    "StopPropagation": ".core.routes",
+    "StreamClosedError": ".core.exceptions",
+    "StreamError": ".core.exceptions",
+    "TokenCount": ".core.dialect",
+    "TokenUsage": ".core.results",
+    "ToolCallRecord": ".core.results",
+    "ToolError": ".core.exceptions",
+    "ToolReply": ".core.answers",
+    "TransportError": ".core.exceptions",
+    "UnknownEvent": ".managed_agents.events",
+    "UnknownToolError": ".core.exceptions",
+    "Verdict": ".core.verdicts",
+    "custom_tool_result": ".managed_agents.builders",
+    "define_outcome": ".managed_agents.builders",
     "hookimpl": ".plugins",
-    "interrupt": ".events",
-    "parse_event": ".events",
-    "system_message": ".events",
-    "tool_confirmation": ".events",
-    "tool_result": ".events",
-    "user_message": ".events",
+    "interrupt": ".managed_agents.builders",
+    "parse_event": ".managed_agents.events",
+    "system_message": ".managed_agents.builders",
+    "tool_confirmation": ".managed_agents.builders",
+    "tool_result": ".managed_agents.builders",
+    "user_message": ".managed_agents.builders",
 }
 
 __all__ = [
     "APIError",
+    "ActionsRouter",
     "AgentflowError",
     "Allow",
     "App",
     "AuthenticationError",
     "Backoff",
     "BadRequestError",
+    "Call",
+    "Channel",
     "CheckpointStore",
     "ConflictError",
     "Context",
+    "Decision",
     "DecodeError",
     "Deny",
+    "Dialect",
     "DispatchError",
     "Event",
+    "EventPath",
+    "KINDS",
     "ManagedAgentsClient",
     "MemoryCheckpointStore",
     "NotFoundError",
+    "Pause",
     "PermissionDeniedError",
     "PluginError",
     "PolicyError",
@@ -147,15 +176,20 @@ __all__ = [
     "RunResult",
     "ServerError",
     "SessionErrorRaised",
+    "Source",
     "SqliteCheckpointStore",
     "StopPropagation",
     "StreamClosedError",
     "StreamError",
+    "TokenCount",
+    "TokenUsage",
     "ToolCallRecord",
     "ToolError",
+    "ToolReply",
     "TransportError",
     "UnknownEvent",
     "UnknownToolError",
+    "Verdict",
     "__version__",
     "custom_tool_result",
     "define_outcome",

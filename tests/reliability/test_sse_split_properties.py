@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentflow.transport._sse import SSEDecoder, SSEFrame
+from agentflow.wire.sse import SSEDecoder, SSEFrame
 
 PROPERTY_SETTINGS = settings(
     max_examples=300,

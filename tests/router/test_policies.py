@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from agentflow import Allow, Deny, PluginError, PolicyError, hookimpl
-from agentflow._context import Context
+from agentflow.core.context import Context
 from agentflow.events import parse_event
 from agentflow.plugins import (
     AllowList,

@@ -18,9 +18,9 @@ from agentflow import (
     MemoryCheckpointStore,
     TransportError,
 )
-from agentflow._context import Context
-from agentflow._router import RequiresActionRouter, needs_confirmation
-from agentflow._tools import ToolRegistry
+from agentflow.core.context import Context
+from agentflow.managed_agents.router import RequiresActionRouter, needs_confirmation
+from agentflow.tools import ToolRegistry
 from agentflow.events import parse_event
 from agentflow.plugins import AllowList, DenyList, make_plugin_manager
 

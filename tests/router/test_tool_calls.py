@@ -10,8 +10,8 @@ import pytest
 from pydantic import BaseModel
 
 from agentflow import UnknownToolError
-from agentflow._context import Context
-from agentflow._tools import PLACEHOLDER, ToolRegistry, to_content
+from agentflow.core.context import Context
+from agentflow.tools import PLACEHOLDER, ToolRegistry, to_content
 
 BLOCKS = [{"type": "text", "text": "a"}, {"type": "image", "source": {"type": "url", "url": "u"}}]
 

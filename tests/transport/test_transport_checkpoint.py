@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from agentflow import CheckpointStore, MemoryCheckpointStore, SqliteCheckpointStore
-from agentflow._checkpoint import Position
+from agentflow.core.checkpoint import Position
 
 
 @pytest.fixture(params=["memory", "sqlite"])

@@ -6,7 +6,7 @@ import pytest
 
 from agentflow import MemoryCheckpointStore
 from agentflow.events import Event, parse_event
-from agentflow.transport._delivery import Delivery, RecentIds, Tracker
+from agentflow.managed_agents.delivery import Delivery, RecentIds, Tracker
 
 
 def message(i: int) -> Event:

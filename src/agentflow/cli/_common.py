@@ -13,7 +13,7 @@ from typing import Any
 
 import anyio
 
-from .._exceptions import AgentflowError
+from ..core.exceptions import AgentflowError
 from ._output import silence_stdout
 
 __all__ = [

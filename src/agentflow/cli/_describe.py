@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple
 
-from ..events import Event, UnknownEvent
+from ..core.events import Event
+from ..managed_agents.events import UnknownEvent
 from ._tally import Tally, ToolCall, clip, content_text
 
 __all__ = ["QUIET_TYPES", "Line", "describe", "summary_rows"]

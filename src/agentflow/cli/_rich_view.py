@@ -14,7 +14,7 @@ from rich.spinner import Spinner
 from rich.table import Table
 from rich.text import Text
 
-from ..events import Event
+from ..core.events import Event
 from ._describe import Line
 from ._view import View
 

@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import Event
+from ..core.events import Event
 
 __all__ = ["Tally", "ToolCall", "clip", "content_text"]
 

@@ -1,8 +1,9 @@
 """The live view of an event stream: plain lines, JSON lines, or (in a terminal) rich.
 
-``make_view`` picks the kind: ``--json`` gives one JSON object per line (the event's
-``raw`` form); otherwise a terminal gets the rich view when the ``cli`` extra is installed,
-and anything else (a pipe, a file, CI, or ``--plain``) gets plain lines with no escape codes.
+``make_view`` (:mod:`agentflow.cli._choose`) picks the kind: ``--json`` gives one JSON
+object per line (the event's ``raw`` form); otherwise a terminal gets the rich view when the
+``cli`` extra is installed, and anything else (a pipe, a file, CI, or ``--plain``) gets plain
+lines with no escape codes.
 
 Every view is fed events with :meth:`View.show` and ends with :meth:`View.finish`, which
 prints the summary (events by type, tool calls and outcomes, time to first event, total time).
@@ -13,12 +14,12 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from ..events import Event
+from ..core.events import Event
 from ._describe import Line, describe, summary_rows
 from ._output import Writer
 from ._tally import Tally
 
-__all__ = ["JsonView", "PlainView", "View", "make_view"]
+__all__ = ["JsonView", "PlainView", "View"]
 
 _TAG_WIDTH = 9
 
@@ -157,18 +158,3 @@ class JsonView(View):
 
     def finish(self, extra: list[tuple[str, str]] | None = None) -> None:
         """No summary: the output stays one event per line."""
-
-
-def make_view(
-    stream: TextIO, *, json_lines: bool = False, plain: bool = False, verbose: bool = False
-) -> View:
-    """The view for ``stream``: JSON lines, rich (a terminal with ``rich``), or plain lines."""
-    if json_lines:
-        return JsonView(stream, verbose=verbose)
-    if not plain and Writer(stream).isatty():
-        try:
-            from ._rich_view import RichView
-        except ImportError:  # the ``cli`` extra is not installed
-            return PlainView(stream, verbose=verbose)
-        return RichView(stream, verbose=verbose)
-    return PlainView(stream, verbose=verbose)

@@ -18,15 +18,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 import anyio
 
-from ..events import user_message
+from ..managed_agents.builders import user_message
+from ._choose import make_view
 from ._common import CommandError, add_view_args, fail, log_lines, log_to, run_async
-from ._view import View, make_view
+from ._view import View
 
 if TYPE_CHECKING:
-    from .._context import Context
-    from .._results import RunResult
-    from .._types import Next
-    from ..events import Event
+    from ..core.chain import Next
+    from ..core.context import Context
+    from ..core.events import Event
+    from ..core.results import RunResult
     from ..testing import Scenario
 
 __all__ = ["DemoRun", "demo_scenario", "register", "run_demo", "view_middleware"]
@@ -124,8 +125,8 @@ async def run_demo(
     against that server (an emulator serving :func:`demo_scenario`). With ``record_to``, the
     session is then recorded there as ``agentflow record`` does (JSON lines).
     """
+    from ..managed_agents.client import ManagedAgentsClient
     from ..testing import Emulator
-    from ..transport import ManagedAgentsClient
     from .demo_app import PROMPT, make_app
 
     calls: list[str] = [] if trace is None else trace

@@ -16,9 +16,9 @@ from typing import Any
 
 import anyio
 
-from .._app import App
-from .._context import Context
-from ..events import Event
+from ..app import App
+from ..core.context import Context
+from ..core.events import Event
 from ..middleware import ErrorEscalation, LoggingMiddleware
 from ..plugins import Allow, Deny
 

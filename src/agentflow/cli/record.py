@@ -84,7 +84,7 @@ async def record(
     progress: Recording | None = None,
 ) -> Recording:
     """Write ``session_id``'s events to ``out`` (one JSON object a line, flushed each time)."""
-    from ..transport import ManagedAgentsClient
+    from ..managed_agents.client import ManagedAgentsClient
 
     done = progress if progress is not None else Recording()
     async with ManagedAgentsClient(api_key=api_key, base_url=base_url) as client:

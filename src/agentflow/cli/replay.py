@@ -1,10 +1,10 @@
 """``agentflow replay FILE.jsonl --app module:attr``: feed a recorded session through an app.
 
-Offline: nothing is sent anywhere. Each event goes through the app's middleware and handlers
-(``app.dispatch`` with a detached :class:`~agentflow.Context`), in the file's order. What
-handlers send is printed instead (``ctx.outbox``). The requires_action router sees the
-events too, so the replies your tools and confirmation policies would give are printed and
-compared with the replies the recording holds.
+Offline: nothing is sent anywhere. Each event takes the path it takes in ``app.run``
+(remembered, seen by the actions router, dispatched through the middleware and handlers,
+with a detached :class:`~agentflow.Context`), in the file's order. What handlers send is
+printed instead (``ctx.outbox``), and so are the replies the app's tools and confirmation
+policies give at each pause, compared with the replies the recording holds.
 """
 
 from __future__ import annotations
@@ -20,10 +20,15 @@ from typing import Any
 
 import anyio
 
-from .._exceptions import DecodeError, DispatchError, SessionErrorRaised
-from ..events import Event, parse_event
+from ..core.context import Context
+from ..core.events import Event
+from ..core.exceptions import DecodeError
+from ..core.replay import run_events
+from ..managed_agents.dialect import MANAGED_AGENTS
+from ..managed_agents.events import parse_event
+from ._choose import make_view
 from ._common import CommandError, add_view_args, load_object, log_lines, log_to, run_async
-from ._view import View, make_view
+from ._view import View
 
 __all__ = ["ReplayReport", "load_app", "read_events", "register", "replay"]
 
@@ -38,11 +43,6 @@ MODULE is imported from the current directory first (like `python -m`). ATTRIBUT
 App, or a function with no arguments that returns one. Exit status 1 when a line could not
 be decoded or a handler raised (the rest is still replayed).
 """
-
-_REPLY_TARGET = {
-    "user.custom_tool_result": "custom_tool_use_id",
-    "user.tool_confirmation": "tool_use_id",
-}
 
 
 def register(subparsers: Any) -> None:
@@ -106,7 +106,7 @@ def read_events(path: Path, report: ReplayReport) -> Iterator[Event]:
 
 def load_app(spec: str) -> Any:
     """The :class:`~agentflow.App` named by ``module:attr`` (an app or a factory of one)."""
-    from .._app import App
+    from ..app import App
 
     obj = load_object(spec)
     if not isinstance(obj, App) and inspect.isfunction(obj) and _no_required_args(obj):
@@ -132,9 +132,9 @@ def _no_required_args(fn: Any) -> bool:
 def _recorded_replies(events: list[Event]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for event in events:
-        key = _REPLY_TARGET.get(event.type)
-        if key is not None:
-            found.setdefault(str(getattr(event, key)), event.raw)
+        call_id = MANAGED_AGENTS.settled(event)
+        if call_id is not None:
+            found.setdefault(call_id, event.raw)
     return found
 
 
@@ -163,18 +163,21 @@ async def replay(
     router: bool = True,
     report: ReplayReport | None = None,
 ) -> ReplayReport:
-    """Dispatch ``events`` through ``app`` in order, drawing events and replies on ``view``."""
-    from .._context import Context
+    """Send ``events`` down the app's event path, drawing events and replies on ``view``.
 
+    This is the path ``app.run`` takes (:func:`agentflow.core.replay.run_events`): the
+    actions router sees every event, so the app's tools run and its policies decide at
+    each pause; their replies are printed (and compared with the recording) instead of sent.
+    """
     done = report if report is not None else ReplayReport()
     recorded = _recorded_replies(events)
-    ctx = Context(session_id, app=app)  # no sender: detached, replies land in ctx.outbox
+    ctx = Context(session_id, app=app)  # detached: what handlers send lands in ctx.outbox
+    target = MANAGED_AGENTS.reply_target
 
     async def show_router_batch(batch: list[dict[str, Any]]) -> None:
         for reply in batch:
             done.router_replies.append(reply)
-            target = str(reply.get("custom_tool_use_id") or reply.get("tool_use_id"))
-            before = recorded.get(target)
+            before = recorded.get(target(reply))
             if before is None:
                 verdict = "not in the recording"
             elif _same(reply, before):
@@ -185,62 +188,32 @@ async def replay(
                 verdict = f"recorded: {_compact(before)}"
             view.line("router", f"would send {_compact(reply)}  [{verdict}]", "tool")
 
-    async def dispatch(event: Event) -> None:
-        before = len(ctx.outbox)
-        try:
-            await app.dispatch(event, ctx)
-        except (DispatchError, SessionErrorRaised) as exc:
-            done.handler_errors.append(str(exc))
-            view.line("raised", str(exc), "error")
-        for reply in ctx.outbox[before:]:
+    shown = 0
+
+    def show_handler_replies() -> None:
+        nonlocal shown
+        for reply in ctx.outbox[shown:]:
             done.handler_replies.append(reply)
             view.line("handler", f"would send {_compact(reply)}", "tool")
+        shown = len(ctx.outbox)
 
-    async with _RouterFeed(app, session_id, show_router_batch, enabled=router) as feed:
-        for event in events:
-            done.events += 1
-            ctx.remember(event)
-            view.show(event)
-            # The order of a live run: an idle reaches the handlers before the router
-            # answers it; any other event reaches the router first (custom tools start early).
-            if feed is not None and event.type != "session.status_idle":
-                await feed(event, ctx)
-            await dispatch(event)
-            if feed is not None and event.type == "session.status_idle":
-                await feed(event, ctx)
-            if ctx.stopped:
-                view.line("stopped", "ctx.stop() was called; the rest is not replayed", "status")
-                break
+    def on_event(event: Event) -> None:
+        show_handler_replies()
+        done.events += 1
+        view.show(event)
+
+    def on_error(exc: Exception) -> None:
+        done.handler_errors.append(str(exc))
+        view.line("raised", str(exc), "error")
+
+    await run_events(
+        app, events, ctx, dialect=MANAGED_AGENTS, actions=router and hasattr(app, "actions"),
+        answer=show_router_batch, on_event=on_event, on_error=on_error,
+    )  # fmt: skip
+    show_handler_replies()
+    if ctx.stopped:
+        view.line("stopped", "ctx.stop() was called; the rest is not replayed", "status")
     return done
-
-
-class _RouterFeed:
-    """The app's requires_action router, with a printing sender (or nothing when disabled)."""
-
-    def __init__(self, app: Any, session_id: str, send: Any, *, enabled: bool) -> None:
-        self._router: Any = None
-        if enabled and hasattr(app, "tools") and hasattr(app, "plugins"):
-            from .._router import RequiresActionRouter
-
-            self._router = RequiresActionRouter(
-                session_id=session_id,
-                tools=app.tools,
-                plugins=app.plugins,
-                send=send,
-                default_confirmation=getattr(app, "default_confirmation", None),
-            )
-
-    async def __aenter__(self) -> Any:
-        if self._router is None:
-            return None
-        await self._router.__aenter__()
-        return self._router.feed
-
-    async def __aexit__(self, *exc_info: Any) -> bool | None:
-        if self._router is None:
-            return None
-        result: bool | None = await self._router.__aexit__(*exc_info)
-        return result
 
 
 def _rows(report: ReplayReport, path: str) -> list[tuple[str, str]]:

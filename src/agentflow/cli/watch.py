@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 
+from ._choose import make_view
 from ._common import (
     EXIT_INTERRUPTED,
     TurnEnd,
@@ -19,7 +20,7 @@ from ._common import (
     log_to,
     run_async,
 )
-from ._view import View, make_view
+from ._view import View
 
 __all__ = ["register", "watch"]
 
@@ -76,7 +77,7 @@ async def watch(
     deltas: bool = True,
 ) -> None:
     """Draw ``session_id``'s events on ``view`` until the session ends (or the turn, or Ctrl-C)."""
-    from ..transport import ManagedAgentsClient
+    from ..managed_agents.client import ManagedAgentsClient
 
     async with ManagedAgentsClient(api_key=api_key, base_url=base_url) as client:
         session = await client.sessions.retrieve(session_id)

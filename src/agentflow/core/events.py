@@ -34,9 +34,9 @@ kind                       meaning
 from __future__ import annotations
 
 from abc import ABC
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-__all__ = ["KINDS", "Event", "split_type"]
+__all__ = ["KINDS", "Event", "dialect_of", "split_type"]
 
 KINDS: frozenset[str] = frozenset(
     {
@@ -65,6 +65,11 @@ KINDS: frozenset[str] = frozenset(
 """Every ``kind`` an event may carry (besides ``None``)."""
 
 
+def dialect_of(event: Any) -> Any:
+    """The dialect an event belongs to (``type(event).dialect``), or ``None``."""
+    return getattr(event, "dialect", None)
+
+
 def split_type(event_type: str) -> tuple[str, str]:
     """``(domain, action)`` of a type: the action is the part after the last dot.
 
@@ -89,6 +94,10 @@ class Event(ABC):
 
     type: str
     id: str | None
+
+    dialect: ClassVar[Any] = None
+    """The :class:`~agentflow.Dialect` whose wire the event came from (set by each dialect
+    on its event classes); ``None`` for events of no dialect."""
 
     @property
     def kind(self) -> str | None:
@@ -118,6 +127,12 @@ class Event(ABC):
     @property
     def tool_input(self) -> dict[str, Any] | None:
         """The tool's input on a tool call event; ``None`` on every other event."""
+        return None
+
+    @property
+    def call_id(self) -> str | None:
+        """The id of the call the event is about: a tool call's own id, or the id of the call
+        a result, approval or confirmation refers to; ``None`` on other events."""
         return None
 
     if TYPE_CHECKING:

@@ -28,9 +28,16 @@ policies (in declaration order), then entry-point plugins, then the default (den
 
 from __future__ import annotations
 
-from ._manager import ConfirmPolicies, Decision, decide, make_plugin_manager, no_policy_deny
+from ..core.verdicts import DEFAULT_DENY_MESSAGE, Allow, Deny, Verdict
+from ._manager import (
+    ConfirmPolicies,
+    Decision,
+    PluginPolicies,
+    decide,
+    make_plugin_manager,
+    no_policy_deny,
+)
 from ._spec import ENTRY_POINT_GROUP, PROJECT_NAME, AgentflowSpec, hookimpl, hookspec
-from ._verdicts import DEFAULT_DENY_MESSAGE, Allow, Deny, Verdict
 from .policies import AllowList, DenyList, TerminalPolicy
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "Decision",
     "Deny",
     "DenyList",
+    "PluginPolicies",
     "TerminalPolicy",
     "Verdict",
     "decide",

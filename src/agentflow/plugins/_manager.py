@@ -28,21 +28,21 @@ from typing import Any
 
 import pluggy
 
-from .._dispatch import handler_call
-from .._exceptions import PluginError, PolicyError
+from ..core.exceptions import PluginError, PolicyError
+from ..core.inject import handler_call
+from ..core.verdicts import Allow, Decision, Deny, Verdict, no_policy_deny
 from ._spec import ENTRY_POINT_GROUP, PROJECT_NAME, AgentflowSpec, hookimpl
-from ._verdicts import Allow, Deny, Verdict
 
-__all__ = ["ConfirmPolicies", "Decision", "decide", "make_plugin_manager", "no_policy_deny"]
+__all__ = [
+    "ConfirmPolicies",
+    "Decision",
+    "PluginPolicies",
+    "decide",
+    "make_plugin_manager",
+    "no_policy_deny",
+]
 
 logger = logging.getLogger("agentflow.plugins")
-
-
-def no_policy_deny(tool_name: str | None) -> Deny:
-    """The default answer: deny, saying that no policy matched."""
-    return Deny(
-        f"No confirmation policy matched tool {tool_name!r}; the call was denied by default."
-    )
 
 
 def _matches(patterns: tuple[str, ...], event: Any) -> bool:
@@ -121,15 +121,6 @@ def make_plugin_manager(
     return pm
 
 
-@dataclass(frozen=True)
-class Decision:
-    """How a confirmation was decided: the verdict, by whom, and any policy failure."""
-
-    verdict: Verdict
-    policy: str
-    error: PolicyError | None = None
-
-
 def _verdict(answer: Any, who: str) -> Verdict | None:
     if answer is None or isinstance(answer, (Allow, Deny)):
         return answer
@@ -170,3 +161,14 @@ async def decide(
             return Decision(verdict, who)
     name = getattr(event, "tool_name", None) or getattr(event, "name", None)
     return Decision(default if default is not None else no_policy_deny(name), "default")
+
+
+class PluginPolicies:
+    """The policies of a plugin manager, as the actions router asks them (``decide``)."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+
+    async def decide(self, event: Any, ctx: Any, default: Verdict | None = None) -> Decision:
+        """Ask the policies in order (see the module docstring)."""
+        return await decide(self.pm, event, ctx, default)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .._context import Context
+    from ..core.context import Context
 
 __all__ = ["ENTRY_POINT_GROUP", "PROJECT_NAME", "AgentflowSpec", "hookimpl", "hookspec"]
 

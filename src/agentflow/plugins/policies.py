@@ -20,8 +20,8 @@ from typing import Any
 
 import anyio
 
+from ..core.verdicts import Allow, Deny, Verdict
 from ._spec import hookimpl
-from ._verdicts import Allow, Deny, Verdict
 
 __all__ = ["AllowList", "DenyList", "TerminalPolicy"]
 

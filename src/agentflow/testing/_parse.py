@@ -1,82 +1,31 @@
-"""Parsing the JSON form of a scenario into :mod:`~agentflow.testing.scenario` objects."""
+"""Parsing the JSON form of a scenario's steps into :mod:`~agentflow.testing.steps` objects."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields
 from typing import Any
 
-from .scenario import (
+from .steps import (
     PERMISSIONS,
     RETRY_STATUSES,
     Burst,
     CustomTool,
     Emit,
     Error,
-    Faults,
     McpTool,
     Permission,
     Question,
     Say,
-    Scenario,
     ScenarioError,
     Step,
     Stop,
     Think,
     Tool,
-    Turn,
     Usage,
     Wait,
 )
 
-__all__ = ["parse_faults", "parse_scenario", "parse_step"]
-
-
-def parse_faults(data: Mapping[str, Any]) -> Faults:
-    """Build :class:`Faults` from the JSON ``faults`` object; unknown keys are an error."""
-    known = {f.name for f in fields(Faults)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ScenarioError(
-            f"unknown faults key(s) {unknown!r}; expected some of {sorted(known)!r}"
-        )
-    values = dict(data)
-    if "http_error_statuses" in values:
-        values["http_error_statuses"] = tuple(values["http_error_statuses"])
-    try:
-        return Faults(**values)
-    except TypeError as exc:  # e.g. a string where a number belongs
-        raise ScenarioError(f"bad faults object: {exc}") from exc
-
-
-def parse_scenario(data: Mapping[str, Any]) -> Scenario:
-    """Build a :class:`Scenario` from its JSON form."""
-    if not isinstance(data, Mapping):
-        raise ScenarioError(f"a scenario must be a JSON object, got {type(data).__name__}")
-    known = {"turns", "faults", "step_delay", "self_hosted", "usage", "fallback_reply"}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ScenarioError(
-            f"unknown scenario key(s) {unknown!r}; expected some of {sorted(known)!r}"
-        )
-    turns = []
-    for t_index, raw_turn in enumerate(data.get("turns", [])):
-        if not isinstance(raw_turn, Mapping) or not isinstance(raw_turn.get("steps"), list):
-            raise ScenarioError(f"turns[{t_index}] must be an object with a 'steps' list")
-        steps = [
-            parse_step(raw, where=f"turns[{t_index}].steps[{s_index}]")
-            for s_index, raw in enumerate(raw_turn["steps"])
-        ]
-        turns.append(Turn(steps))
-    faults = parse_faults(data.get("faults") or {})
-    return Scenario(
-        turns,
-        faults=faults,
-        step_delay=float(data.get("step_delay", 0.0)),
-        self_hosted=bool(data.get("self_hosted", False)),
-        usage=bool(data.get("usage", True)),
-        fallback_reply=str(data.get("fallback_reply", "OK")),
-    )
+__all__ = ["parse_step"]
 
 
 def _obj(value: Any, where: str) -> Mapping[str, Any]:

@@ -17,7 +17,7 @@ import anyio
 from starlette.responses import Response
 
 from ._frames import Subscriber
-from .scenario import Faults
+from .faults import Faults
 
 __all__ = ["SSEResponse", "quiet_abrupt_close"]
 

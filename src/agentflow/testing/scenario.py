@@ -60,15 +60,43 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any
+
+from ._parse import parse_step
+from .faults import Faults, parse_faults
+from .steps import (
+    PERMISSIONS,
+    RETRY_STATUSES,
+    TOOL_STEPS,
+    Burst,
+    CustomTool,
+    Emit,
+    Error,
+    McpTool,
+    Permission,
+    Question,
+    Say,
+    ScenarioError,
+    Step,
+    Stop,
+    Think,
+    Tool,
+    Turn,
+    Usage,
+    Wait,
+)
 
 __all__ = [
+    "PERMISSIONS",
+    "RETRY_STATUSES",
+    "TOOL_STEPS",
     "Burst",
     "CustomTool",
     "Emit",
     "Error",
     "Faults",
     "McpTool",
+    "Permission",
     "Question",
     "Say",
     "Scenario",
@@ -81,210 +109,6 @@ __all__ = [
     "Usage",
     "Wait",
 ]
-
-Permission = Literal["always_allow", "always_ask", "auto", "auto_ask", "auto_deny", "deny"]
-PERMISSIONS: frozenset[str] = frozenset(
-    ("always_allow", "always_ask", "auto", "auto_ask", "auto_deny", "deny")
-)
-RETRY_STATUSES: frozenset[str] = frozenset(("retrying", "exhausted", "terminal"))
-
-
-class ScenarioError(ValueError):
-    """A scenario (Python or JSON) is malformed; the message names the turn, step and key."""
-
-
-@dataclass(frozen=True)
-class Say:
-    """The agent says ``text`` (``agent.message``), optionally streamed as previews."""
-
-    text: str
-    stream: bool = False
-    thinking: bool = False
-
-
-@dataclass(frozen=True)
-class Think:
-    """An ``agent.thinking`` progress event in its own model request span."""
-
-
-@dataclass(frozen=True)
-class CustomTool:
-    """The agent calls a custom tool and waits for ``user.custom_tool_result``."""
-
-    name: str
-    input: Mapping[str, Any] = field(default_factory=dict)
-    thread: str | None = None
-
-
-@dataclass(frozen=True)
-class Tool:
-    """The agent calls a built-in toolset tool (``agent.tool_use``) under ``permission``."""
-
-    name: str
-    input: Mapping[str, Any] = field(default_factory=dict)
-    permission: Permission = "always_allow"
-    result: str = "ok"
-    thread: str | None = None
-
-
-@dataclass(frozen=True)
-class McpTool:
-    """The agent calls an MCP tool (``agent.mcp_tool_use``); the server runs it."""
-
-    server: str
-    name: str
-    input: Mapping[str, Any] = field(default_factory=dict)
-    permission: Permission = "always_allow"
-    result: str = "ok"
-    thread: str | None = None
-
-
-@dataclass(frozen=True)
-class Error:
-    """A ``session.error`` with ``retry_status`` ``retrying``, ``exhausted`` or ``terminal``."""
-
-    type: str = "unknown_error"
-    retry_status: Literal["retrying", "exhausted", "terminal"] = "retrying"
-    message: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Stop:
-    """End the turn with ``stop_reason`` ``reason`` (``refusal`` gets ``stop_details``)."""
-
-    reason: str = "end_turn"
-    category: str | None = None
-    explanation: str | None = None
-
-
-@dataclass(frozen=True)
-class Burst:
-    """``count`` ``agent.message`` events (``"<text> <i>"``) inside one model request span."""
-
-    count: int
-    text: str = "chunk"
-
-
-@dataclass(frozen=True)
-class Usage:
-    """A cumulative ``session.usage`` event."""
-
-
-@dataclass(frozen=True)
-class Emit:
-    """Emit ``event`` as given (any type); ``id`` and ``processed_at`` are added if missing."""
-
-    event: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Wait:
-    """Pause the turn for ``seconds`` without emitting anything."""
-
-    seconds: float
-
-
-@dataclass(frozen=True)
-class Question:
-    """The agent asks the user ``text`` (with optional choices) and waits for the answer."""
-
-    text: str
-    options: tuple[str, ...] = ()
-    header: str | None = None
-
-
-Step: TypeAlias = (
-    Say
-    | Think
-    | CustomTool
-    | Tool
-    | McpTool
-    | Error
-    | Stop
-    | Burst
-    | Usage
-    | Emit
-    | Wait
-    | Question
-)
-TOOL_STEPS = (CustomTool, Tool, McpTool)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One agent turn: the steps run for one ``user.message``."""
-
-    steps: tuple[Step, ...] = ()
-
-    def __init__(self, steps: Iterable[Step] = ()) -> None:
-        object.__setattr__(self, "steps", tuple(steps))
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Fault injection for the live stream and the HTTP layer; everything is off by default.
-
-    Stream faults count the event frames sent **on one connection** (previews included; a
-    reconnect starts counting from zero), so a client that reconnects always makes progress:
-
-    - ``drop_every=N``: close the connection abruptly (no final chunk) right after the N-th,
-      2N-th, ... event.
-    - ``duplicate_every=N``: send every N-th event twice.
-    - ``malformed_every=N``: before every N-th event send an extra frame whose data is not JSON;
-      the real event still follows.
-    - ``stall_after=N`` + ``stall_seconds``: after the N-th event go silent (no events, no
-      keep-alives) for ``stall_seconds``, once per connection.
-    - ``keepalive_seconds``: interval of keep-alives (``: keepalive`` comments on Managed
-      Agents) while nothing else is sent.
-    - ``cycle_seconds``: Everruns closes every stream connection after this long with a
-      ``disconnecting`` frame (default 300, as the platform does); other wires ignore it.
-
-    HTTP faults apply to every API request (stream connects included), **per emulator**:
-
-    - ``http_error_rate=p``: answer a fraction ``p`` of requests with one of
-      ``http_error_statuses`` (429 carries ``retry-after`` / ``retry-after-ms`` from
-      ``retry_after_seconds``). Draws come from ``random.Random(seed)``, so a given request
-      order always fails the same requests.
-
-    History is never affected: a client can always reconcile through ``events.list``.
-    """
-
-    drop_every: int = 0
-    duplicate_every: int = 0
-    malformed_every: int = 0
-    stall_after: int = 0
-    stall_seconds: float = 0.0
-    http_error_rate: float = 0.0
-    http_error_statuses: tuple[int, ...] = (429, 500, 503)
-    retry_after_seconds: float = 0.0
-    keepalive_seconds: float = 15.0
-    cycle_seconds: float = 300.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("drop_every", "duplicate_every", "malformed_every", "stall_after"):
-            if getattr(self, name) < 0:
-                raise ScenarioError(f"faults.{name} must be >= 0, got {getattr(self, name)!r}")
-        if not 0.0 <= self.http_error_rate <= 1.0:
-            raise ScenarioError(
-                f"faults.http_error_rate must be in [0, 1], got {self.http_error_rate!r}"
-            )
-        if self.cycle_seconds <= 0:
-            raise ScenarioError(f"faults.cycle_seconds must be > 0, got {self.cycle_seconds!r}")
-        if self.keepalive_seconds <= 0:
-            raise ScenarioError(
-                f"faults.keepalive_seconds must be > 0, got {self.keepalive_seconds!r}"
-            )
-        if not self.http_error_statuses:
-            raise ScenarioError("faults.http_error_statuses must not be empty")
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Faults:
-        """Build from the JSON ``faults`` object; unknown keys are an error."""
-        from ._parse import parse_faults
-
-        return parse_faults(data)
 
 
 @dataclass(frozen=True)
@@ -361,8 +185,6 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
         """Build from the JSON form (see the module docstring)."""
-        from ._parse import parse_scenario
-
         return parse_scenario(data)
 
     @classmethod
@@ -378,3 +200,33 @@ class Scenario:
     def load(cls, path: str | Path) -> Scenario:
         """Read a JSON scenario file."""
         return cls.from_json(Path(path).read_bytes())
+
+
+def parse_scenario(data: Mapping[str, Any]) -> Scenario:
+    """Build a :class:`Scenario` from its JSON form."""
+    if not isinstance(data, Mapping):
+        raise ScenarioError(f"a scenario must be a JSON object, got {type(data).__name__}")
+    known = {"turns", "faults", "step_delay", "self_hosted", "usage", "fallback_reply"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ScenarioError(
+            f"unknown scenario key(s) {unknown!r}; expected some of {sorted(known)!r}"
+        )
+    turns = []
+    for t_index, raw_turn in enumerate(data.get("turns", [])):
+        if not isinstance(raw_turn, Mapping) or not isinstance(raw_turn.get("steps"), list):
+            raise ScenarioError(f"turns[{t_index}] must be an object with a 'steps' list")
+        steps = [
+            parse_step(raw, where=f"turns[{t_index}].steps[{s_index}]")
+            for s_index, raw in enumerate(raw_turn["steps"])
+        ]
+        turns.append(Turn(steps))
+    faults = parse_faults(data.get("faults") or {})
+    return Scenario(
+        turns,
+        faults=faults,
+        step_delay=float(data.get("step_delay", 0.0)),
+        self_hosted=bool(data.get("self_hosted", False)),
+        usage=bool(data.get("usage", True)),
+        fallback_reply=str(data.get("fallback_reply", "OK")),
+    )

@@ -1,21 +1,20 @@
-"""The Managed Agents wire: HTTP client, SSE decoding, the resilient stream and polling.
+"""The Managed Agents client and its stream, under their earlier name.
 
-``ManagedAgentsClient`` is the entry point (also importable from ``agentflow``);
-``client.events.stream(...)`` returns an :class:`EventStream`, ``client.events.poll(...)`` an
-:class:`EventPoller`. :class:`SSEDecoder` is the I/O-free event-stream parser underneath.
+Everything here now lives in :mod:`agentflow.managed_agents` (the client, the stream and the
+poller) and :mod:`agentflow.wire` (SSE framing, backoff); this module keeps the old import
+path working.
 """
 
 from __future__ import annotations
 
-from ._backoff import Backoff, retry_after_seconds
-from ._client import DEFAULT_BASE_URL, ManagedAgentsClient
-from ._errors import FATAL_STREAM_ERRORS
-from ._http import API_VERSION, BETA
-from ._models import DeletedSession, Session
-from ._poll import EventPoller
-from ._resources import EventList, Events, SessionList, Sessions
-from ._sse import DEFAULT_MAX_FRAME_BYTES, SSEDecoder, SSEFrame
-from ._stream import EventStream
+from ..managed_agents.client import API_VERSION, BETA, DEFAULT_BASE_URL, ManagedAgentsClient
+from ..managed_agents.models import DeletedSession, Session
+from ..managed_agents.poll import EventPoller
+from ..managed_agents.resources import EventList, Events, SessionList, Sessions
+from ..managed_agents.stream import EventStream
+from ..wire.backoff import Backoff, retry_after_seconds
+from ..wire.errors import FATAL_STREAM_ERRORS
+from ..wire.sse import DEFAULT_MAX_FRAME_BYTES, SSEDecoder, SSEFrame
 
 __all__ = [
     "API_VERSION",

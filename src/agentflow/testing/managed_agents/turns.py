@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio
 
@@ -25,7 +25,33 @@ from ..scenario import (
 from .session import EmulatedSession, PendingCall
 
 if TYPE_CHECKING:
-    from .engine import Engine
+    from .._wire import Ids
+    from ..scenario import Scenario
+
+
+class Engine(Protocol):
+    """What running a turn needs of the session engine (:class:`.engine.Engine` is one)."""
+
+    scenario: Scenario
+    ids: Ids
+
+    def emit(self, session: EmulatedSession, event: dict[str, Any]) -> dict[str, Any]:
+        """Store and stream an event."""
+        ...
+
+    def emit_idle(
+        self,
+        session: EmulatedSession,
+        stop_reason: dict[str, Any],
+        stop_details: dict[str, Any] | None = None,
+    ) -> None:
+        """Go idle with ``stop_reason``."""
+        ...
+
+    def terminate(self, session: EmulatedSession, event: dict[str, Any] | None = None) -> None:
+        """End the session."""
+        ...
+
 
 __all__ = ["run_steps", "tool_result_event"]
 

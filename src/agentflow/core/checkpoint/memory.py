@@ -1,0 +1,106 @@
+"""The default checkpoint store: in memory, as long as the process lives."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from .base import CallState, CheckpointStore, Position
+
+__all__ = ["MemoryCheckpointStore"]
+
+
+class _MemorySession:
+    __slots__ = ("calls", "dispatched", "position")
+
+    def __init__(self) -> None:
+        self.dispatched: dict[str, None] = {}
+        self.position: Position | None = None
+        self.calls: dict[str, tuple[CallState, dict[str, Any] | None]] = {}
+
+
+class MemoryCheckpointStore(CheckpointStore):
+    """The default store: lives as long as the process.
+
+    Per session it remembers the last ``max_events`` dispatched ids (oldest forgotten first;
+    reconciliation only re-reads history from the last position, so older ids are not
+    needed to deduplicate) and every tool call.
+    """
+
+    def __init__(self, *, max_events: int = 65_536) -> None:
+        if max_events < 1:
+            raise ValueError(f"max_events must be positive, got {max_events!r}")
+        self._max = max_events
+        self._sessions: dict[str, _MemorySession] = {}
+        self._lock = threading.Lock()
+
+    def _get(self, session_id: str) -> _MemorySession:
+        s = self._sessions.get(session_id)
+        if s is None:
+            s = self._sessions[session_id] = _MemorySession()
+        return s
+
+    def is_dispatched(self, session_id: str, event_id: str) -> bool:
+        s = self._sessions.get(session_id)
+        return s is not None and event_id in s.dispatched
+
+    def mark_dispatched(
+        self, session_id: str, event_id: str, processed_at: str | None = None
+    ) -> None:
+        with self._lock:
+            s = self._get(session_id)
+            s.dispatched[event_id] = None
+            if len(s.dispatched) > self._max:
+                del s.dispatched[next(iter(s.dispatched))]
+            if processed_at is None and s.position is not None:
+                processed_at = s.position.processed_at
+            s.position = Position(event_id, processed_at)
+
+    def position(self, session_id: str) -> Position | None:
+        s = self._sessions.get(session_id)
+        return None if s is None else s.position
+
+    def claim(self, session_id: str, call_id: str) -> bool:
+        with self._lock:
+            calls = self._get(session_id).calls
+            if call_id in calls:
+                return False
+            calls[call_id] = ("claimed", None)
+            return True
+
+    def record_result(self, session_id: str, call_id: str, reply: dict[str, Any]) -> None:
+        with self._lock:
+            calls = self._get(session_id).calls
+            if calls.get(call_id, ("claimed", None))[0] != "sent":
+                calls.pop(call_id, None)  # re-insert: pending_results keeps recording order
+                calls[call_id] = ("result_ready", json.loads(json.dumps(reply)))
+
+    def mark_sent(self, session_id: str, call_id: str) -> None:
+        with self._lock:
+            calls = self._get(session_id).calls
+            calls[call_id] = ("sent", calls.get(call_id, ("sent", None))[1])
+
+    def call_state(self, session_id: str, call_id: str) -> CallState | None:
+        s = self._sessions.get(session_id)
+        entry = None if s is None else s.calls.get(call_id)
+        return None if entry is None else entry[0]
+
+    def get_result(self, session_id: str, call_id: str) -> dict[str, Any] | None:
+        s = self._sessions.get(session_id)
+        entry = None if s is None else s.calls.get(call_id)
+        return None if entry is None or entry[1] is None else json.loads(json.dumps(entry[1]))
+
+    def pending_results(self, session_id: str) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            s = self._sessions.get(session_id)
+            if s is None:
+                return {}
+            return {k: r for k, (st, r) in s.calls.items() if st == "result_ready" and r}
+
+    def forget(self, session_id: str) -> None:
+        with self._lock:
+            self._sessions.pop(session_id, None)
+
+    def __repr__(self) -> str:
+        return f"MemoryCheckpointStore(sessions={len(self._sessions)})"

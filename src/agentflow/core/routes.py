@@ -1,0 +1,191 @@
+"""Handler registration and route resolution: ``Router``, ``@router.on(...)``, ``include``.
+
+Everything that can be decided before the first event is decided at registration: the
+pattern and filters are compiled, the handler's signature is read once and turned into a
+call adapter (:mod:`agentflow.core.inject`), and the handler is classified as sync or async.
+The handler list for an event type is resolved on first sight of that type and cached, so
+routing an event costs one dict lookup plus the field filters of the routes that have any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, final
+
+from .inject import describe, handler_call, is_async_callable
+from .patterns import EventCheck, compile_filters, compile_pattern
+from .types import HandlerT
+
+__all__ = ["Entry", "Route", "Router", "StopPropagation"]
+
+_CACHE_LIMIT = 1024  # distinct event types; a flood of unknown types cannot grow it forever
+
+
+class StopPropagation(Exception):
+    """Raise in a handler to skip the remaining handlers for the current event.
+
+    Handlers that already ran are not undone; the event is considered handled, and
+    middleware sees a normal return. Raised from a middleware, it ends the event quietly.
+    """
+
+
+@final
+class Route:
+    """One registered handler: its pattern, filters, priority and precomputed call."""
+
+    __slots__ = (
+        "call",
+        "check",
+        "filters",
+        "handler",
+        "is_async",
+        "matches",
+        "pattern",
+        "priority",
+    )
+
+    def __init__(
+        self, handler: Callable[..., Any], pattern: str, priority: int, filters: dict[str, Any]
+    ) -> None:
+        if isinstance(priority, bool) or not isinstance(priority, int):
+            raise TypeError(f"priority must be an int, got {priority!r}")
+        self.handler = handler
+        self.pattern = pattern
+        self.priority = priority
+        self.filters = filters
+        self.matches: Callable[[str], bool] = compile_pattern(pattern)
+        self.check: EventCheck | None = compile_filters(filters)
+        self.call: Callable[[Any, Any], Any] = handler_call(handler)
+        self.is_async = is_async_callable(handler)
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v!r}" for k, v in self.filters.items())
+        return f"Route({self.pattern!r}, {describe(self.handler)}, priority={self.priority}{extra})"
+
+
+Entry = tuple[Callable[[Any, Any], Any], bool, "EventCheck | None", Route]
+"""What dispatch iterates per event: ``(call, is_async, check, route)``."""
+
+
+class Router:
+    """A group of handlers. Register with ``@router.on(...)``; add it with ``app.include``.
+
+    ::
+
+        tools = Router()
+
+        @tools.on("agent.tool_use", name="web_*")
+        async def searched(event, ctx):
+            ctx.logger.info("searching: %s", event.tool_input)
+
+        app.include(tools)
+
+    An included router stays live: handlers registered on it later are seen by the app.
+    """
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self.name = name
+        self._entries: list[Route | Router] = []
+        self._parents: list[Router] = []
+        self._resolved: dict[str, tuple[Entry, ...]] = {}
+
+    def on(
+        self, pattern: str = "*", *, priority: int = 0, **filters: Any
+    ) -> Callable[[HandlerT], HandlerT]:
+        """Decorator: call the handler for events whose type matches ``pattern``.
+
+        ``pattern`` is an exact type (``"agent.tool_use"``) or a glob (``"agent.*"``,
+        ``"*.error"``, ``"*"``). Keyword ``filters`` test event fields or properties: a
+        literal must be equal, a string with ``*?[`` is a glob, a callable is a predicate
+        of the value; an event without the attribute does not match.
+
+        The handler may be sync or async and is returned unchanged. Its parameters are
+        injected by name: ``event`` and/or ``ctx`` (or neither). Any other parameter needs a
+        default; otherwise ``TypeError`` is raised here, not at the first event. Sync
+        handlers are called directly on the event loop: keep them quick, or make them async.
+
+        All matching handlers run, higher ``priority`` first, then in registration order
+        (an included router's handlers take the place of the ``include`` call). A handler
+        may raise :class:`StopPropagation` to skip the rest.
+        """
+        if callable(pattern):
+            raise TypeError("on() takes a pattern: write @router.on() or @router.on('*')")
+
+        def register(handler: HandlerT) -> HandlerT:
+            return self.add_handler(handler, pattern, priority=priority, **filters)
+
+        return register
+
+    def add_handler(
+        self, handler: HandlerT, pattern: str = "*", *, priority: int = 0, **filters: Any
+    ) -> HandlerT:
+        """Register ``handler`` without decorator syntax; same rules as :meth:`on`."""
+        self._entries.append(Route(handler, pattern, priority, filters))
+        self._changed()
+        return handler
+
+    def include(self, router: Router) -> Router:
+        """Add ``router``'s handlers (now and later ones) to this router; returns ``router``."""
+        if not isinstance(router, Router):
+            raise TypeError(f"include() expects a Router, got {type(router).__name__}")
+        if router is self or self in router._descendants():
+            raise ValueError(f"Cannot include {router!r}: routers may not include themselves")
+        if router in self._entries:
+            raise ValueError(f"{router!r} is already included; its handlers would run twice")
+        self._entries.append(router)
+        router._parents.append(self)
+        self._changed()
+        return router
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """Every route of this router and the routers it includes, in registration order."""
+        return tuple(self._walk())
+
+    def handlers_for(self, event_type: str) -> tuple[Route, ...]:
+        """The routes whose pattern matches ``event_type``, in the order they would run.
+
+        Field filters are not applied here: they depend on the event itself.
+        """
+        return tuple(entry[3] for entry in self._resolve(event_type))
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _walk(self) -> list[Route]:
+        routes: list[Route] = []
+        for entry in self._entries:
+            if isinstance(entry, Route):
+                routes.append(entry)
+            else:
+                routes.extend(entry._walk())
+        return routes
+
+    def _descendants(self) -> list[Router]:
+        found: list[Router] = []
+        for entry in self._entries:
+            if isinstance(entry, Router):
+                found.append(entry)
+                found.extend(entry._descendants())
+        return found
+
+    def _resolve(self, event_type: str) -> tuple[Entry, ...]:
+        """The cached entries for ``event_type``, resolving (and caching) on a miss."""
+        entries = self._resolved.get(event_type)
+        if entries is None:
+            matching = [r for r in self._walk() if r.matches(event_type)]
+            # sorted() is stable, so equal priorities keep registration order.
+            matching.sort(key=lambda r: -r.priority)
+            entries = tuple((r.call, r.is_async, r.check, r) for r in matching)
+            if len(self._resolved) >= _CACHE_LIMIT:
+                self._resolved.clear()
+            self._resolved[event_type] = entries
+        return entries
+
+    def _changed(self) -> None:
+        self._resolved.clear()
+        for parent in self._parents:
+            parent._changed()
+
+    def __repr__(self) -> str:
+        label = f"name={self.name!r}, " if self.name else ""
+        return f"{type(self).__name__}({label}routes={len(self._walk())})"

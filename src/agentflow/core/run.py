@@ -1,0 +1,166 @@
+"""Running an app against a live session: ``app.run``, ``app.run_sync`` and ``app.serve``.
+
+One run = one channel, one :class:`~agentflow.Context`, one actions router, for any dialect:
+
+1. the source opens a channel for the session, which connects first (so nothing caused by
+   what is sent can be missed), resuming after the checkpoint's position when it has one for
+   the session, else at the end of what the session holds (``replay=True`` replays it all);
+2. the ``send`` inputs (a ``str`` is a user message in every dialect) start the turn; the
+   turn counts as started once the channel delivers one of the events it named (the echoes
+   of what was sent), so older events never end the run;
+3. with nothing to send, the session's latest status is read: a pending pause is answered,
+   and a terminated session or a turn that already ended ends ``run`` at once;
+4. each event goes down the one :class:`~agentflow.core.path.EventPath`: remembered,
+   dispatched through the middleware and handlers, and fed to the actions router;
+5. the run ends when the dialect says the turn ended (``until="end_turn"``), when the session
+   is over (``until="terminated"`` only ends there), after ``ctx.stop()``, or when
+   ``until(event)`` is true. An error raised out of the run carries the partial
+   :class:`~agentflow.RunResult` as ``exc.run_result``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+from .actions.router import ActionsRouter
+from .channel import Source
+from .context import Context
+from .exceptions import AgentflowError
+from .path import EventPath
+from .tally import Tally
+
+if TYPE_CHECKING:
+    from .channel import Channel
+    from .checkpoint import CheckpointStore
+    from .dialect import Dialect
+    from .events import Event
+    from .protocols import Dispatcher
+    from .results import RunResult
+
+__all__ = ["Until", "run_app"]
+
+Until = Literal["end_turn", "terminated"] | Callable[["Event"], bool]
+
+
+def _check_until(until: Until) -> None:
+    if until not in ("end_turn", "terminated") and not callable(until):
+        raise ValueError(f"until must be 'end_turn', 'terminated' or a callable, got {until!r}")
+
+
+def _router(app: Dispatcher, channel: Channel, store: CheckpointStore, limit: int | None) -> Any:
+    actions = app.actions
+    return ActionsRouter(
+        session_id=channel.session_id,
+        dialect=channel.dialect,
+        answer=channel.answer,
+        history=channel.history,
+        tools=actions.tools,
+        policies=actions.policies,
+        questions=actions.questions,
+        checkpoint=store,
+        default_confirmation=actions.default_confirmation,
+        unknown_tools=actions.unknown_tools,
+        max_concurrency=limit or actions.max_concurrency,
+    )
+
+
+async def _attach(
+    channel: Channel,
+    router: ActionsRouter,
+    ctx: Context,
+    *,
+    replayed: bool,
+    store: CheckpointStore,
+    until: Until,
+) -> str | None:
+    """With nothing to send: answer a pending pause; say if the turn or session is over."""
+    dialect: Dialect = channel.dialect
+    latest = await channel.latest()
+    if latest is None:
+        return None
+    terminal = dialect.terminal(latest)
+    if terminal is not None:
+        return terminal  # nothing will follow
+    pause = dialect.pause(latest)
+    if pause is not None:
+        ctx.remember(latest)
+        await router.on_pause(pause, ctx)
+        return None
+    reason = dialect.turn_end(latest)
+    seen = latest.id is not None and store.is_dispatched(channel.session_id, latest.id)
+    if reason is not None and until == "end_turn" and (not replayed or seen):
+        return reason  # the turn ended before this run and will not be re-sent
+    return None
+
+
+async def run_app(
+    app: Dispatcher,
+    source: Any,
+    session: Any,
+    *,
+    send: Iterable[str | Mapping[str, Any]] = (),
+    until: Until = "end_turn",
+    checkpoint: CheckpointStore | None = None,
+    replay: bool | None = None,
+    max_concurrency: int | None = None,
+    stream_options: Mapping[str, Any] | None = None,
+) -> RunResult:
+    """The run loop behind ``app.run`` and ``app.serve`` (see the module docstring)."""
+    _check_until(until)
+    if not isinstance(source, Source):
+        raise TypeError(
+            f"app.run takes a source (ManagedAgentsClient, MessagesClient, EverrunsClient, "
+            f"M8tesClient, OrxhestraSource, ...), got {type(source).__name__}"
+        )
+    store = checkpoint if checkpoint is not None else app.actions.checkpoint
+    dialect: Dialect = source.dialect
+    inputs = [dialect.user_input(item) for item in send]
+    channel = source.channel(session, checkpoint=store, replay=replay, **dict(stream_options or {}))
+    session_id = channel.session_id
+    replayed = replay if replay is not None else store.position(session_id) is not None
+    tally = Tally(dialect)
+    ctx = Context(session_id, app=app, channel=channel)
+    router = _router(app, channel, store, max_concurrency)
+    path = EventPath(app, router, dialect)
+    stop_reason = "stream_ended"
+    try:
+        async with channel, router:
+            echo_ids: Any = ()
+            attached: str | None = None
+            if inputs:
+                echo_ids = set(await channel.start_turn(inputs))
+            else:
+                attached = await _attach(
+                    channel, router, ctx, replayed=replayed, store=store, until=until
+                )
+            turn_started = not echo_ids
+            if attached is not None:
+                stop_reason = attached
+            else:
+                async for event in channel:
+                    tally.count(event)
+                    if not turn_started and event.id in echo_ids:
+                        turn_started = True
+                    await path(event, ctx)
+                    tally.after(event, turn_started)
+                    terminal = dialect.terminal(event)
+                    if terminal is not None:
+                        stop_reason = terminal
+                        break
+                    if turn_started:
+                        if until == "end_turn":
+                            reason = dialect.turn_end(event)
+                            if reason is not None:
+                                stop_reason = reason
+                                break
+                        elif callable(until) and until(event):
+                            stop_reason = dialect.turn_end(event) or "until"
+                            break
+                    if ctx.stopped:
+                        stop_reason = "stopped"
+                        break
+    except AgentflowError as exc:
+        exc.run_result = tally.result(session_id, "error", router)
+        raise
+    return tally.result(session_id, stop_reason, router)

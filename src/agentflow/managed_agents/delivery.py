@@ -1,0 +1,264 @@
+"""Exactly-once, in-order delivery shared by the stream and the poller.
+
+:class:`Tracker` decides whether a stored event is new (not seen on this connection or a
+previous one, not dispatched according to the checkpoint) and keeps the history cursor: the
+``processed_at`` of the last accepted event. Reconciliation lists history with
+``created_at[gte]=<cursor>`` (the API compares it with ``processed_at``), so only the tail is
+re-read after a reconnect and the window of remembered ids can stay small.
+
+:class:`Delivery` is the consumer-facing half: a queue of accepted events, acknowledgement
+(what the checkpoint records as dispatched) and the end conditions; :class:`Delivering` gives
+the stream and the poller their shared public members on top of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..core.checkpoint import CheckpointStore
+from .events import ManagedAgentsEvent as Event
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+
+class EventsAPI(Protocol):
+    """The history calls the stream and the poller make (``client.events`` has them)."""
+
+    def list(
+        self, session_id: str, *, limit: int | None = ..., created_at_gte: Any = ...
+    ) -> AsyncIterator[Event]:
+        """Every stored event from ``created_at_gte`` on, paged."""
+        ...
+
+    async def page(self, session_id: str, **filters: Any) -> tuple[Sequence[Event], str | None]:
+        """One page of history."""
+        ...
+
+    async def status(self, session_id: str) -> str | None:
+        """The session's status."""
+        ...
+
+
+Events = EventsAPI
+
+__all__ = ["TERMINAL_TYPES", "Delivering", "Delivery", "EventsAPI", "RecentIds", "Tracker"]
+
+logger = logging.getLogger("agentflow.transport")
+
+TERMINAL_TYPES = frozenset({"session.status_terminated", "session.deleted"})
+"""After these nothing more comes: the stream or poller ends once it has yielded one."""
+
+RECONCILE_PAGE = 1000
+
+
+class RecentIds:
+    """The ids added recently: at least the last ``maxlen`` (at most ``2 * maxlen``).
+
+    Two generations of sets: ids go into the current one; when it holds ``maxlen`` it becomes
+    the previous one (the older generation is forgotten). One or two set operations per id,
+    with no per-id bookkeeping of the order.
+    """
+
+    __slots__ = ("_current", "_max", "_previous", "newest")
+
+    def __init__(self, maxlen: int) -> None:
+        if maxlen < 1:
+            raise ValueError(f"dedupe window must be positive, got {maxlen!r}")
+        self._max = maxlen
+        self._current: set[str] = set()
+        self._previous: set[str] = set()
+        self.newest: str | None = None
+        """The id added last (``None`` before the first): it changes whenever one is added."""
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._current or event_id in self._previous
+
+    def __len__(self) -> int:
+        return len(self._current) + len(self._previous)
+
+    def add(self, event_id: str) -> bool:
+        """Remember ``event_id``; ``False`` (and no change) if it is already remembered."""
+        current = self._current
+        if event_id in current or event_id in self._previous:
+            return False
+        current.add(event_id)
+        self.newest = event_id
+        if len(current) >= self._max:
+            self._previous = current
+            self._current = set()
+        return True
+
+
+class Tracker:
+    """Deduplication and history cursor for one session's stored events."""
+
+    def __init__(self, session_id: str, checkpoint: CheckpointStore | None, window: int) -> None:
+        self.session_id = session_id
+        self.checkpoint = checkpoint
+        self.seen = RecentIds(window)
+        self.cursor: str | None = None
+        if checkpoint is not None:
+            position = checkpoint.position(session_id)
+            if position is not None:
+                self.seen.add(position.event_id)
+                self.cursor = position.processed_at
+
+    def accept(self, event: Event) -> bool:
+        """Whether a stored event is new; if so it is remembered and moves the cursor."""
+        event_id = event.id
+        if event_id is None:
+            return True
+        if not self.seen.add(event_id):
+            return False
+        processed_at = event.processed_at
+        if processed_at is not None:
+            self.cursor = processed_at
+        cp = self.checkpoint
+        return cp is None or not cp.is_dispatched(self.session_id, event_id)
+
+    async def catch_up(self, events: Events, sink: Callable[[Event], object]) -> int:
+        """Read history from the cursor to its end, passing each new event to ``sink`` in order.
+
+        Events go to ``sink`` as soon as their page arrives, so a failure on a later page loses
+        nothing: the cursor already points past what was handed over. Returns the count.
+        """
+        count = 0
+        lister = events.list(self.session_id, limit=RECONCILE_PAGE, created_at_gte=self.cursor)
+        async for event in lister:
+            if self.accept(event):
+                sink(event)
+                count += 1
+        return count
+
+    async def terminated(self, events: Events) -> bool:
+        """Whether the session is terminated (nothing can follow what history holds).
+
+        Checked when a source goes quiet, so a consumer resuming a session whose final event
+        it already dispatched ends instead of waiting forever. A 404 (deleted) propagates.
+        """
+        return await events.status(self.session_id) == "terminated"
+
+    async def start_at_now(self, events: Events) -> None:
+        """Skip the stored history: remember the newest events and start the cursor there."""
+        page, _ = await events.page(self.session_id, limit=100, order="desc")
+        if page:
+            newest = page[0].processed_at
+            for event in page:
+                if event.processed_at != newest:
+                    break
+                if event.id is not None:
+                    self.seen.add(event.id)
+            self.cursor = newest
+
+
+class Delivery:
+    """Queue, acknowledgement and end conditions of an event iterator.
+
+    Acknowledgement is what makes restarts exact: an event is recorded as dispatched in the
+    checkpoint once acknowledged, and only then. With ``auto_ack`` the previous event is
+    acknowledged when the next one is requested (and the last one when the ``async with``
+    block exits without an exception), so a crash re-delivers at most the one event that was
+    being handled. Manual acknowledgements may come in any order; the checkpoint's position
+    only advances over a contiguous acknowledged prefix, so nothing is skipped on restart.
+    Without a checkpoint there is nothing to record, so no acknowledgement state is kept.
+    """
+
+    def __init__(
+        self,
+        tracker: Tracker,
+        *,
+        until: Callable[[Event], bool] | None,
+        auto_ack: bool,
+    ) -> None:
+        self.tracker = tracker
+        self.queue: deque[Event] = deque()
+        self.until = until
+        self.auto_ack = auto_ack
+        self.done = False
+        self.ending = False  # nothing more will come: stop once the queue is drained
+        self.last_event_id: str | None = None
+        self._track = tracker.checkpoint is not None  # acknowledgements have somewhere to go
+        self._unacked: deque[Event] = deque()  # delivered, not yet recorded, in order
+        self._pending: set[str] = set()  # their ids
+        self._acked: set[str] = set()  # acknowledged out of order, waiting for the prefix
+
+    def deliver(self, event: Event) -> Event:
+        """Hand ``event`` to the consumer: note it for acknowledgement, check end conditions."""
+        event_id = event.id
+        if event_id is not None:
+            self.last_event_id = event_id
+            if self._track:
+                self._unacked.append(event)
+                self._pending.add(event_id)
+        if event.type in TERMINAL_TYPES or (self.until is not None and self.until(event)):
+            self.done = True
+        return event
+
+    def ack(self, event: Event | None = None) -> None:
+        """Acknowledge ``event`` (default: every event delivered so far).
+
+        Events already acknowledged, or never delivered, are ignored (and everything is,
+        without a checkpoint).
+        """
+        cp = self.tracker.checkpoint
+        if cp is None:
+            return
+        if event is None:
+            self._acked.update(self._pending)
+        elif event.id in self._pending:
+            self._acked.add(event.id)
+        sid = self.tracker.session_id
+        unacked, acked = self._unacked, self._acked
+        while unacked and unacked[0].id in acked:
+            done = unacked.popleft()
+            event_id = str(done.id)
+            acked.discard(event_id)
+            self._pending.discard(event_id)
+            cp.mark_dispatched(sid, event_id, done.processed_at)
+
+    def auto_ack_pending(self) -> None:
+        """Acknowledge what was delivered before the consumer asked for more (auto mode)."""
+        if self.auto_ack and self._unacked:
+            self.ack()
+
+
+class Delivering:
+    """What the stream and the poller share: acknowledgement and the ``async with`` exit.
+
+    Subclasses set ``_delivery`` and implement :meth:`aclose`.
+    """
+
+    _delivery: Delivery
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The id of the last stored event yielded (``None`` before the first)."""
+        return self._delivery.last_event_id
+
+    @property
+    def checkpoint(self) -> CheckpointStore | None:
+        """The store recording acknowledged events, if any."""
+        return self._delivery.tracker.checkpoint
+
+    def ack(self, event: Event | None = None) -> None:
+        """Acknowledge ``event`` (default: every event yielded so far) as dispatched."""
+        self._delivery.ack(event)
+
+    async def aclose(self) -> None:
+        """Stop: iteration ends. Safe to call more than once."""
+        raise NotImplementedError
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:  # a clean exit: the last event was handled
+            self._delivery.auto_ack_pending()
+        await self.aclose()
