@@ -135,6 +135,8 @@ class EverrunsEmulator(LocalServer):
 
         Waits without limit: bound it with ``anyio.fail_after``.
         """
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
         found: list[dict[str, Any]] = []
         scanned = 0
 
