@@ -15,6 +15,10 @@ A turn is ``turn.started`` … ``turn.completed`` (with usage) then ``session.id
 - ``Usage`` → nothing (usage rides on ``turn.completed`` / ``session.idled``).
 - ``Emit(event)`` → ``event["type"]`` with ``event["data"]`` (or the other keys) as data.
 - ``Wait(seconds)`` → a pause.
+
+Ignored on this wire: ``Say.stream`` (Everruns always streams deltas), the ``thread`` of tool
+steps (no subagent threads), ``Error.extra``, ``Scenario.self_hosted`` and ``Scenario.usage``
+(usage is always reported). ``McpTool`` runs like a server-side ``Tool`` named ``name``.
 """
 
 from __future__ import annotations
