@@ -1,4 +1,4 @@
-"""Helpers for the Everruns emulator tests: raw httpx clients and a byte-level SSE reader."""
+"""Support for the Everruns emulator tests: raw httpx clients and a byte-level SSE reader."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """What every part of the Everruns emulator shares: sessions, ids, clock and the event writer.
 
 :meth:`Hub.emit` wraps ``data`` in the platform's envelope (``id``, ``type``, ``ts``,
-``session_id``, ``sequence``, ``context``, ``data``), stores it and streams it; waiting helpers
+``session_id``, ``sequence``, ``context``, ``data``), stores it and streams it; the waits
 wake on every stored event or stream change, without polling.
 """
 
