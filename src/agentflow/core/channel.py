@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .events import Event
     from .types import JSONObject
 
-__all__ = ["Channel", "Source"]
+__all__ = ["Binding", "Channel", "Source", "bind"]
 
 
 @runtime_checkable
@@ -65,6 +65,31 @@ class Channel(Protocol):
 
     async def latest(self) -> Event | None:
         """The session's most recent status event, for a run that sends nothing."""
+
+
+class Binding(Protocol):
+    """What a channel may want from the run that opened it (see :func:`bind`).
+
+    ``app`` is the app being run (its ``actions.tools`` are the tools to offer a model, for
+    dialects where the client names the tools); ``router`` the run's actions router (an
+    in-process dialect's gate asks it for answers: ``await router.answer([call_id], ctx)``);
+    ``ctx`` the run's context.
+    """
+
+    app: Any
+    router: Any
+    ctx: Any
+
+
+def bind(channel: Channel, *, app: Any, router: Any, ctx: Any) -> None:
+    """Give ``channel`` the run's app, actions router and context, if it asks for them.
+
+    A channel that needs them defines ``bind(app=..., router=..., ctx=...)``; the run loop
+    calls it before entering the channel. Most channels do not need it.
+    """
+    method = getattr(channel, "bind", None)
+    if callable(method):
+        method(app=app, router=router, ctx=ctx)
 
 
 @runtime_checkable

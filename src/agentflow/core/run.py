@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from .actions.router import ActionsRouter
-from .channel import Source
+from .channel import Source, bind
 from .context import Context
 from .exceptions import AgentflowError
 from .path import EventPath
@@ -122,6 +122,7 @@ async def run_app(
     tally = Tally(dialect)
     ctx = Context(session_id, app=app, channel=channel)
     router = _router(app, channel, store, max_concurrency)
+    bind(channel, app=app, router=router, ctx=ctx)
     path = EventPath(app, router, dialect)
     stop_reason = "stream_ended"
     try:
