@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import anyio
 import pytest
+from m8tes_record import FIXTURE
 from m8tes_sdk import load_m8tes
 
 from agentflow.testing import Emulator, Error, Question, Say, Scenario, Tool, Turn
@@ -343,3 +344,27 @@ async def test_a_required_key_is_enforced(
                 await call(client_for(emu, "m8_other").runs.get, 1)
             chunks = await call(lambda: list(client_for(emu).runs.stream_text(message="hi")))
     assert chunks == ["Hi."]
+
+
+class _RecordedBody:
+    """The recorded fixture served line by line, the way requests hands a body to the SDK."""
+
+    headers = {"X-Run-Id": "1"}
+
+    def iter_lines(self, decode_unicode: bool = True) -> Iterator[str]:
+        return iter(FIXTURE.read_text(encoding="utf-8").split("\n"))
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_sdk_reads_the_recorded_stream_as_one_complete_run(sdk: ModuleType) -> None:
+    from m8tes.streaming import StreamEventType
+
+    stream = sdk.RunStream(_RecordedBody())
+    events = list(stream)  # raises StreamInterruptedError unless the run's end is in it
+    assert all(e.type is not StreamEventType.UNKNOWN for e in events)
+    assert stream.run_id == 1 and stream.text.startswith("I'll start by reading")
+    calls = stream._accumulator.get_tool_calls()
+    assert [c["name"] for c in calls.values()] == ["read", "mcp__metrics__query"]
+    assert all(c["completed"] and c["result"] is not None for c in calls.values())
