@@ -7,7 +7,7 @@ import json
 import anyio
 from m8tes_support import create, decoded, messages, payloads, raw_client, read_all, types
 
-from agentflow.testing import Emit, Faults, McpTool, Say, Scenario, Think, Turn, Usage
+from agentflow.testing import Emit, Emulator, Faults, McpTool, Say, Scenario, Think, Turn, Usage
 from agentflow.testing.m8tes import M8tesEmulator
 from agentflow.testing.m8tes.frames import encode
 
@@ -181,3 +181,13 @@ async def test_emit_steps_and_the_emit_knob_stream_frames_as_given() -> None:
                 frames = decoded(await read_all(response))
     assert frames[1] == {"type": "sandbox-connected", "sandbox_id": "sb_1"}
     assert frames[2] == {"type": "todo-update", "toolCallId": "t1", "todos": []}
+
+
+async def test_a_json_scenario_and_the_dialect_switch_build_the_same_emulator() -> None:
+    scenario = {"turns": [{"steps": [{"say": "From JSON."}]}]}
+    async with Emulator(scenario, dialect="m8tes") as emu, raw_client(emu) as client:
+        assert isinstance(emu, M8tesEmulator) and emu.base_url.endswith("/api/v2")
+        with anyio.fail_after(10):
+            await create(client)
+            await emu.wait_for_status(1, "completed")
+    assert emu.run(1).output == "From JSON."

@@ -279,6 +279,22 @@ async def test_a_failed_run_raises_with_raise_on_error(
     assert (run.status, run.error, run.error_code) == ("failed", "Model limit.", "rate_limit")
 
 
+async def test_a_retried_error_is_retracted_so_raise_on_error_stays_quiet(
+    sdk: ModuleType, client_for: Callable[[M8tesEmulator], Any]
+) -> None:
+    scenario = Scenario([Turn([Error("overloaded_error", "retrying"), Say("Recovered.")])])
+    async with Emulator(scenario, dialect="m8tes") as emu:
+        client = client_for(emu)
+        with anyio.fail_after(15):
+            stream = await call(client.runs.create, message="x", raise_on_error=True)
+            events, text, run_id = await call(drain, stream)
+    seen = [e.type.value for e in events]
+    assert seen.index("error") < seen.index("sandbox-connecting") < seen.index("text-delta")
+    assert events[-2].raw == {"type": "error_cleared", "reason": "provider_fallback"}
+    assert text == "Recovered." and not stream.has_errors
+    assert emu.run(run_id).status == "completed"
+
+
 async def test_a_cut_stream_raises_stream_interrupted_and_the_run_can_be_rejoined(
     sdk: ModuleType, client_for: Callable[[M8tesEmulator], Any]
 ) -> None:

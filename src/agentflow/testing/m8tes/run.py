@@ -65,7 +65,9 @@ class Gate:
             "consequence": "" if self.kind == "question" else f"Runs {self.tool_name}.",
             "ask_reason": "",
             "surface": "question" if self.kind == "question" else "command",
-            "fields": [[k, str(v)] for k, v in self.tool_input.items() if k != "questions"],
+            "fields": [
+                [k, str(v)] for k, v in self.tool_input.items() if k not in ("questions", "answers")
+            ],
             "prose": None,
             "can_remember": self.kind == "approval",
             "remember_default": True,
