@@ -16,7 +16,12 @@ GATED = Scenario(
         Turn(
             [
                 Say("Clearing the cache."),
-                Tool("bash", {"command": "rm -rf /tmp/c"}, permission="always_ask", result="ok"),
+                Tool(
+                    "bash",
+                    {"command": "rm -rf /var/cache/build"},
+                    permission="always_ask",
+                    result="ok",
+                ),
                 Say("Cleared."),
             ]
         ),
@@ -49,7 +54,7 @@ async def test_a_gate_ends_the_stream_cleanly_and_approve_resumes_the_run() -> N
     call = next(f for f in frames if f["type"] == "tool-call-start")
     ids = {"request_id": gate["request_id"], "tool_use_id": call["toolCallId"], "tool_name": "bash"}
     assert frames[-2:] == [
-        {"type": "permission_request", **ids, "tool_input": {"command": "rm -rf /tmp/c"}},
+        {"type": "permission_request", **ids, "tool_input": {"command": "rm -rf /var/cache/build"}},
         {"type": "awaiting_approval", **ids},
     ]  # and no [DONE]: the run is parked, not over
     assert status == "awaiting_approval" and parked_replay == frames
