@@ -92,13 +92,13 @@ def _find_id(ctx: Any, name: str, tool_input: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _resolve(ctx: Any, name: str, tool_input: Mapping[str, Any]) -> ToolCall:
+def _resolve(ctx: Any, name: str, tool_input: Mapping[str, Any], call_id: str | None) -> ToolCall:
     if ctx is None:
-        return ToolCall(name, dict(tool_input))
+        return ToolCall(name, dict(tool_input), call_id)
     return ToolCall(
         name,
         dict(tool_input),
-        _find_id(ctx, name, tool_input),
+        call_id if call_id is not None else _find_id(ctx, name, tool_input),
         getattr(ctx, "session_id", None),
         getattr(ctx, "invocation_id", None),
         getattr(ctx, "agent_name", None),
@@ -106,8 +106,12 @@ def _resolve(ctx: Any, name: str, tool_input: Mapping[str, Any]) -> ToolCall:
 
 
 @contextmanager
-def tool_call_scope(name: str, tool_input: Mapping[str, Any]) -> Iterator[ToolCall]:
+def tool_call_scope(
+    name: str, tool_input: Mapping[str, Any], *, call_id: str | None = None
+) -> Iterator[ToolCall]:
     """Resolve the call being run (once), and make it :func:`current_call` meanwhile.
+
+    ``call_id`` is the id when the caller knows it (a LangChain ``ToolCall`` input).
 
     A wrapper around another wrapper (a gated adapted tool) sees the same call: it is
     resolved, and its id claimed, by the outermost one only. A sub-agent's tools run with
@@ -118,7 +122,7 @@ def tool_call_scope(name: str, tool_input: Mapping[str, Any]) -> Iterator[ToolCa
     if outer is not None and outer[1] is ctx and outer[0].name == name:
         yield outer[0]
         return
-    call = _resolve(ctx, name, tool_input)
+    call = _resolve(ctx, name, tool_input, call_id)
     token = _CALL.set((call, ctx))
     try:
         yield call

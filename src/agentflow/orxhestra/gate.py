@@ -19,7 +19,6 @@ something else denies too: a gate that cannot decide stays shut.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import replace
 from typing import Any, TypeAlias
 
 from langchain_core.runnables import RunnableConfig
@@ -80,9 +79,7 @@ class GatedTool(BaseTool):
     ) -> Any:
         """Decide, then run the wrapped tool with exactly this input (or raise ToolDenied)."""
         args, call_id = _split_input(input)
-        with tool_call_scope(self.name, args) as call:
-            if call.id is None and call_id is not None:
-                call = replace(call, id=call_id)
+        with tool_call_scope(self.name, args, call_id=call_id) as call:
             verdict = await self._verdict(call)
             if isinstance(verdict, Deny):
                 raise ToolDenied(verdict.message)

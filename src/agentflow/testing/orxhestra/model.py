@@ -15,6 +15,11 @@ the turn goes on; otherwise the retry (if orxhestra makes one) fails again.
 
 Usage metadata (``llm_response.input_tokens`` / ``output_tokens``) is rough and
 deterministic: a token per 4 characters in and out, plus one.
+
+Sessions are told apart by the ``session_id`` the Runner puts in the call's config; calls
+made without one (outside a Runner) share one place in the script. orxhestra drops the start
+of a streamed chunk that repeats all the text streamed before it in that call, so a ``Say``
+whose first two words are the same, after leading whitespace, loses the second one.
 """
 
 from __future__ import annotations
