@@ -18,8 +18,9 @@ deterministic: a token per 4 characters in and out, plus one.
 
 Sessions are told apart by the ``session_id`` the Runner puts in the call's config; calls
 made without one (outside a Runner) share one place in the script. orxhestra drops the start
-of a streamed chunk that repeats all the text streamed before it in that call, so a ``Say``
-whose first two words are the same, after leading whitespace, loses the second one.
+of a streamed chunk that repeats all the text streamed before it in that call, so with
+``Say(" no no", stream=True)`` the partial events carry ``" no"`` only (the final answer has
+it all); thinking chunks are written so that this never happens to them.
 """
 
 from __future__ import annotations
