@@ -25,9 +25,9 @@ from typing import Any, TypeAlias
 
 from langchain_core.tools import BaseTool, ToolException
 
-from .._context import Context
-from .._exceptions import ToolError
-from .._tools import Tool, ToolReply
+from ..core.context import Context
+from ..core.exceptions import ToolError
+from ..tools import Tool, ToolReply
 from ._calls import ToolCall, remember_context, tool_call_scope
 
 __all__ = ["AgentflowTool", "ContextFor", "ToolFailed", "adapt_tools", "reply_text"]
