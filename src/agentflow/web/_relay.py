@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["Relay"]
 
 _logger = logging.getLogger("agentflow.web")
+_SEEN = 10_000  # event ids remembered per session, to relay an event delivered twice once
 
 
 class _Session:
@@ -108,7 +109,7 @@ class Relay:
                 if event.id in session.seen:
                     return
                 session.seen[event.id] = None
-                if len(session.seen) > self.buffer_size:
+                if len(session.seen) > max(self.buffer_size, _SEEN):
                     session.seen.popitem(last=False)
             for name, data, key in session.translator.translate(event):
                 self._append(session, name, data, key)
