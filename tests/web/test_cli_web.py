@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -18,7 +17,7 @@ from agentflow.testing import CustomTool, Say, Scenario, Turn
 from agentflow.testing.managed_agents import Emulator
 
 LIMIT = 60
-URL = re.compile(r"web view: (http://127\.0\.0\.1:\d+/\?\S+)")
+URL = re.compile(r"web view: (http://127\.0\.0\.1:\d+/\?\S+)\n")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -26,14 +25,14 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-async def _page_url(process: Process, out: list[str]) -> str:
-    """Read the command's output until it prints the page's address."""
+async def _page_url(process: Process, out: list[str], then: str = "") -> str:
+    """Read the command's output until it has printed the page's address (and ``then``)."""
     assert process.stdout is not None
     text = ""
     async for chunk in process.stdout:
         text += chunk.decode()
         found = URL.search(text)
-        if found:
+        if found and then in text[found.end() :]:
             out.append(text)
             return found.group(1)
     raise AssertionError(f"no web view address in the output:\n{text}")
@@ -66,12 +65,17 @@ async def test_demo_web_starts_when_the_page_opens_and_streams_the_whole_demo_to
     with anyio.fail_after(LIMIT):
         async with await anyio.open_process(command, env=_env()) as process:
             head: list[str] = []
-            url = await _page_url(process, head)
+            url = await _page_url(process, head, then="(Ctrl-C to stop)\n")
+            base, token, _ = _parts(url)
+            async with httpx.AsyncClient(timeout=20) as http:
+                # listing the sessions opens no page: the demo is still waiting for one
+                before = (await http.get(f"{base}/sessions", params={"token": token})).json()
             page, got = await _follow(url)
             out, err = await _rest(process)
     assert process.returncode == 0, err
     assert "the demo starts when that page is open" in head[0]
     assert "agent    " not in head[0]  # nothing ran before the page was open
+    assert [(s["last_id"], s["browsers"]) for s in before["sessions"]] == [(0, 0)]
     assert page.status_code == 200 and "<title>agentflow live</title>" in page.text
     assert "content-security-policy" in page.headers
     names = [m.event for m in got]
@@ -94,7 +98,8 @@ async def test_watch_web_serves_a_real_sessions_history_and_stops_with_the_turn(
     with anyio.fail_after(LIMIT):
         async with Emulator(scenario) as emu:
             session = emu.create_session()
-            emu.send(session, [{"type": "user.message", "content": [{"type": "text", "text": "hi"}]}])
+            hello = {"type": "user.message", "content": [{"type": "text", "text": "hi"}]}
+            emu.send(session, [hello])
             await emu.wait_for_event(session, "session.status_idle")  # waits on get_weather
             emu.send(session, [{"type": "user.custom_tool_result",
                                 "custom_tool_use_id": _call_id(emu, session),

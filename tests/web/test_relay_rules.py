@@ -16,6 +16,7 @@ from agentflow.events import parse_event
 from agentflow.web import Relay, relay_app
 
 LIMIT = 20
+TOKEN = "a-token-for-this-test"
 
 
 class Foreign(Event):
@@ -99,8 +100,8 @@ async def test_a_resume_older_than_the_buffer_says_what_was_missed_and_a_newer_o
             fresh = await read_until(http, url, token=server.token, stop="x", limit=11)
             bad = await http.get(url, params={"token": server.token, "last_event_id": "abc"})
     assert relay.head("s") == 25
-    assert (old[0].event, old[0].id, old[0].data) == ("relay.gap", None, {"kind": "relay.gap",
-                                                                            "missed": 12})  # fmt: skip
+    gap = {"kind": "relay.gap", "missed": 12}
+    assert (old[0].event, old[0].id, old[0].data) == ("relay.gap", None, gap)
     assert [m.id for m in old[1:]] == list(range(16, 26))
     assert [m.event for m in new[:2]] == ["relay.reset", "relay.gap"]
     assert [m.id for m in new[2:]] == list(range(16, 26))
@@ -115,8 +116,13 @@ async def test_events_of_any_dialect_are_relayed_through_their_kind() -> None:
         Foreign("text-delta", "message.delta", message_id="msg_1", delta="Looking "),
         Foreign("text-delta", "message.delta", message_id="msg_1", delta="it up."),
         Foreign("tool-call-start", "tool.started", tool_call_id="tc_1", tool="search"),
-        Foreign("permission_resolved", "approval.resolved", tool_call_id="tc_1",
-                decision="denied", reason="not today"),  # fmt: skip
+        Foreign(
+            "permission_resolved",
+            "approval.resolved",
+            tool_call_id="tc_1",
+            decision="denied",
+            reason="not today",
+        ),  # fmt: skip
         Foreign("tool-result-end", "tool.failed", tool_call_id="tc_1"),
         Foreign("connected", "stream.connected"),
         Foreign("error", "error", error={"type": "overloaded", "message": "busy"}),
@@ -167,12 +173,12 @@ async def test_the_middleware_publishes_before_the_handlers_and_never_breaks_the
 @pytest.mark.parametrize("origins", [(), ("https://ops.example",)], ids=["default", "configured"])
 async def test_cors_headers_only_for_configured_origins(origins: tuple[str, ...]) -> None:
     relay = Relay()
-    web = relay_app(relay, token="a-token-for-this-test", cors_origins=origins)
+    web = relay_app(relay, token=TOKEN, cors_origins=origins)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://relay") as http:
         response = await http.get(
             "/sessions",
-            headers={"origin": "https://ops.example", "authorization": "Bearer a-token-for-this-test"},
+            headers={"origin": "https://ops.example", "authorization": f"Bearer {TOKEN}"},
         )
         preflight = await http.options(
             "/sessions/s/events",
@@ -212,7 +218,8 @@ async def test_a_page_waits_for_its_session_and_a_finished_one_is_not_reopened()
                 got: list[Any] = []
 
                 async def browse() -> None:
-                    got.extend(await read_until(http, events_url(server, "later"), token=server.token))
+                    url = events_url(server, "later")
+                    got.extend(await read_until(http, url, token=server.token))
 
                 tg.start_soon(browse)
                 await relay.wait_for_browser("later")  # connected before the session exists
