@@ -202,11 +202,31 @@ def test_the_page_is_one_file_with_no_markup_from_data_and_no_outside_requests()
     assert "unsafe-inline" not in policy and policy.count("'sha256-") == 2
 
 
+async def test_a_quiet_stream_carries_heartbeats_and_tells_browsers_when_to_reconnect() -> None:
+    relay = Relay()
+    with anyio.fail_after(LIMIT):
+        async with serving(relay, heartbeat=0.05, retry_ms=500) as server:
+            async with httpx.AsyncClient(timeout=10) as http:
+                url = events_url(server, "quiet")
+                async with http.stream("GET", url, params={"token": server.token}) as response:
+                    raw = b""
+                    async for chunk in response.aiter_bytes():
+                        raw += chunk
+                        if raw.count(b": heartbeat\n\n") >= 2:  # nothing else was published
+                            break
+    assert raw.startswith(b"retry: 500\n\n")
+    assert parse_sse(raw) == []
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"].startswith("no-cache")
+
+
 def test_bad_settings_are_refused_with_a_clear_message() -> None:
     with pytest.raises(ValueError, match="token must be a non-empty string"):
         relay_app(token="  ")
     with pytest.raises(ValueError, match="queue_size must be >= 1"):
         Relay(queue_size=0)
+    with pytest.raises(ValueError, match="heartbeat must be > 0"):
+        relay_app(heartbeat=0)
     assert len(relay_app().token) >= 32  # generated when none is given
 
 

@@ -29,9 +29,9 @@ class Msg:
 
 
 @asynccontextmanager
-async def serving(relay: Relay) -> AsyncIterator[WebServer]:
-    """The relay and its page on loopback."""
-    async with WebServer(relay) as server:
+async def serving(relay: Relay, **app_options: Any) -> AsyncIterator[WebServer]:
+    """The relay and its page on loopback (``app_options`` go to ``relay_app``)."""
+    async with WebServer(relay, **app_options) as server:
         yield server
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from importlib.util import find_spec
+from typing import Any
 from urllib.parse import urlencode
 
 import anyio
@@ -20,7 +21,7 @@ from ..web import Relay
 from ._common import CommandError
 from ._view import JsonView, View
 
-__all__ = ["WebServer", "add_web_args", "announce", "serve_web", "settle"]
+__all__ = ["WebServer", "add_web_args", "announce", "page_opened", "serve_web", "settle"]
 
 SETTLE_SECONDS = 5.0
 """How long a finished command waits for open pages to receive the last events."""
@@ -46,12 +47,13 @@ def add_web_args(parser: argparse.ArgumentParser) -> None:
 class WebServer(LocalServer):
     """A relay and its page, served on loopback (uvicorn in the caller's event loop)."""
 
-    def __init__(self, relay: Relay, *, port: int = 0) -> None:
+    def __init__(self, relay: Relay, *, port: int = 0, **app_options: Any) -> None:
         super().__init__(port=port)
         from ..web import relay_app
 
         self.relay = relay
-        self.app = relay_app(relay)
+        self.app = relay_app(relay, **app_options)
+        """The :func:`~agentflow.web.relay_app` served (``app_options`` are its keywords)."""
 
     def build_app(self) -> object:
         return self.app
@@ -98,6 +100,17 @@ def announce(view: View, text: str) -> None:
         print(f"agentflow: {text}", file=sys.stderr, flush=True)
     else:
         view.note(text)
+
+
+def page_opened(server: WebServer, view: View, why: str) -> Callable[[str], Awaitable[None]]:
+    """A callback for a new session: print the page's address, then wait for it to open."""
+
+    async def opened(session_id: str) -> None:
+        announce(view, f"web view: {server.page_url(session_id)}")
+        announce(view, f"{why} (Ctrl-C to stop)")
+        await server.relay.wait_for_browser(session_id)
+
+    return opened
 
 
 async def settle(relay: Relay, session_id: str, view: View, *, wait_for_page: bool) -> None:

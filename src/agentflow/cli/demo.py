@@ -22,7 +22,7 @@ import anyio
 from ..events import user_message
 from ._common import CommandError, add_view_args, fail, log_lines, log_to, run_async
 from ._view import View, make_view
-from ._web import add_web_args, announce, serve_web, settle
+from ._web import add_web_args, page_opened, serve_web, settle
 
 if TYPE_CHECKING:
     from .._context import Context
@@ -242,14 +242,9 @@ async def _demo_on_the_web(
 
     relay = Relay()
     async with serve_web(relay, args.port) as server:
-
-        async def on_session(session_id: str) -> None:
-            announce(view, f"web view: {server.page_url(session_id)}")
-            announce(view, "the demo starts when that page is open (Ctrl-C to stop)")
-            await relay.wait_for_browser(session_id)
-
+        opened = page_opened(server, view, "the demo starts when that page is open")
         run = await run_demo(
-            view, delay=args.delay, record_to=record_to, relay=relay, on_session=on_session
+            view, delay=args.delay, record_to=record_to, relay=relay, on_session=opened
         )
         await settle(relay, run.session_id, view, wait_for_page=False)
     return run
