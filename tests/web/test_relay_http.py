@@ -294,3 +294,41 @@ async def test_tool_input_is_sent_only_when_configured_and_then_as_a_short_previ
     tools = [m.data["tool"] for m in parse_sse(bodies[True]) if m.event == "tool.started"]
     assert [t["input"] for t in tools] == ['{"city": "Xyzzy-Secret-…', '{"command": "rm -rf /tm…']
     assert all(len(t["input"]) <= 24 for t in tools)
+
+
+async def test_app_serve_across_turns_gets_one_summary_per_turn() -> None:
+    relay = Relay()
+    app = quiet_app()
+    app.use(relay.middleware())
+    scenario = Scenario(
+        [Turn([Say("First answer, streamed.", stream=True)]), Turn([Say("Second answer.")])]
+    )
+    ends = 0
+
+    @app.on("session.status_idle")
+    async def next_turn(event: object, ctx: object) -> None:
+        nonlocal ends
+        ends += 1
+        if ends == 1:
+            await ctx.send(user_message("and then?"))  # type: ignore[attr-defined]
+        else:
+            ctx.stop()  # type: ignore[attr-defined]
+
+    with anyio.fail_after(LIMIT):
+        async with serving(relay) as server, emulated(scenario) as (_, client, sid):
+            result = await app.serve(
+                client, sid, send=[user_message("hi")], event_deltas=["agent.message"]
+            )
+            relay.publish_result(sid, result)
+            relay.finish(sid)
+            async with httpx.AsyncClient(timeout=10) as http:
+                got = await read_until(http, events_url(server, sid), token=server.token)
+    summaries = [m.data["summary"] for m in got if m.event == "turn.completed"]
+    assert len(summaries) == 2
+    assert summaries[0]["first_token_streamed"] is True
+    assert summaries[1]["first_token_streamed"] is False  # not streamed: the whole message
+    assert summaries[1]["time_to_first_token"] is not None
+    first_end = next(m.id for m in got if m.event == "turn.completed")
+    assert summaries[0]["events"] == first_end
+    assert summaries[1]["events"] == len(got) - 2 - first_end  # minus run.result and relay.end
+    assert got[-2].event == "run.result" and got[-2].data["stop_reason"] == "stopped"

@@ -293,3 +293,26 @@ def _detached(session_id: str) -> Any:
     from agentflow import Context
 
     return Context(session_id)
+
+
+def test_an_interrupted_turn_is_summarised_once() -> None:
+    relay = Relay()
+    events = [
+        {"type": "session.status_running", "id": "sevt_1"},
+        {"type": "agent.message", "id": "sevt_2", "content": [{"type": "text", "text": "a"}]},
+        {"type": "user.interrupt", "id": "sevt_3"},
+        {"type": "session.status_idle", "id": "sevt_4", "stop_reason": {"type": "end_turn"}},
+        {"type": "session.status_running", "id": "sevt_5"},
+        {"type": "session.status_idle", "id": "sevt_6", "stop_reason": {"type": "end_turn"}},
+    ]
+    for raw in events:
+        relay.publish("s", parse_event({"processed_at": "2026-01-01T00:00:00Z", **raw}))
+    ends = [m.data for m in relay._sessions["s"].channel.buffer if m.name.startswith("turn.")]
+    assert [(d["kind"], d.get("stop_reason"), "summary" in d) for d in ends] == [
+        ("turn.started", None, False),
+        ("turn.cancelled", "user.interrupt", True),
+        ("turn.completed", "end_turn", False),  # right after the interrupt: summarised already
+        ("turn.started", None, False),
+        ("turn.completed", "end_turn", True),  # a new turn gets its own
+    ]
+    assert ends[1]["summary"]["events"] == 3 and ends[4]["summary"]["events"] == 2

@@ -134,7 +134,9 @@ class Translator:
             turn.errors += 1
         elif kind in ("turn.completed", "turn.failed", "turn.cancelled"):
             data["stop_reason"] = _stop_reason(event)
-            data["summary"] = turn.end(data["stop_reason"])
+            summary = turn.end(data["stop_reason"])
+            if summary is not None:
+                data["summary"] = summary
         return [(kind or "other", data, key)]
 
     def _started(self, event: Event) -> dict[str, Any]:

@@ -48,6 +48,7 @@ class TurnTracker:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
+        self._ended = False
         self._reset()
 
     def _reset(self) -> None:
@@ -113,8 +114,16 @@ class TurnTracker:
         if record is not None:
             record.verdict = verdict
 
-    def end(self, stop_reason: str) -> dict[str, Any]:
-        """The summary of the turn that just ended; the next event starts a new turn."""
+    def end(self, stop_reason: str) -> dict[str, Any] | None:
+        """The summary of the turn that just ended; the next event starts a new turn.
+
+        ``None`` for an end that directly follows another (Managed Agents idles right after
+        the echo of an interrupt): that turn was summarised already.
+        """
+        if self._ended and self.events <= 1:
+            self._reset()
+            return None
+        self._ended = True
         started = self.started if self.started is not None else self.clock()
         first_token = self.first_token if self.first_token is not None else self.first_text
         summary = {
