@@ -85,7 +85,7 @@ class Browser:
             [self.executable, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            start_new_session=True,  # its helper processes share a group we can end
+            start_new_session=True,  # its child processes share a group we can end
         )
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
@@ -128,7 +128,7 @@ class Browser:
                     self._process.kill()
                     await self._process.wait()
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._process.pid, signal.SIGKILL)  # helpers left behind, if any
+                os.killpg(self._process.pid, signal.SIGKILL)  # children left behind, if any
             await self._process.aclose()
 
     async def _devtools_url(self) -> str:
