@@ -206,6 +206,10 @@ class SSEDecoder:
                 return SSEFrame(
                     block[7:nl].decode("utf-8", "replace"), block[nl + 7 :], self._last_id
                 )
+        # Fast path for data-only messages, exactly "data: <one line>" (m8tes sends no
+        # other field).
+        elif block[:6] == b"data: " and block.find(b"\n", 6) < 0:
+            return SSEFrame("", block[6:], self._last_id)
         event = ""
         data: list[bytes] = []
         retry: int | None = None
