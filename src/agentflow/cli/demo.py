@@ -79,6 +79,13 @@ def register(subparsers: Any) -> None:
         help="also save the session's events there (replay them with agentflow replay)",
     )
     add_web_args(parser)
+    # -- dialects (each one's wiring lives in its own demo_<dialect> module) --
+    parser.add_argument(
+        "--dialect",
+        choices=("managed_agents", "m8tes"),
+        default="managed_agents",
+        help="the agent system the demo's agent speaks (default: managed_agents)",
+    )
     parser.set_defaults(func=main)
 
 
@@ -206,6 +213,8 @@ def main(args: argparse.Namespace) -> int:
             f"the demo needs the 'demo' extra ({', '.join(missing)} missing): "
             "python -m pip install 'agentflow-events[demo]'",
         )
+    if getattr(args, "dialect", "managed_agents") != "managed_agents" and args.record:
+        return fail("agentflow demo", f"--record is not available with --dialect {args.dialect}")
     if args.record is None:
         return _main(args, None)
     path = Path(args.record)
@@ -224,6 +233,10 @@ def _main(args: argparse.Namespace, record_to: IO[str] | None) -> int:
             with log_to(log_lines(view, json_lines=args.json), verbose=args.verbose):
                 if args.web:
                     run = await _demo_on_the_web(view, args, record_to)
+                elif getattr(args, "dialect", "managed_agents") == "m8tes":
+                    from .demo_m8tes import run_m8tes_demo
+
+                    run = await run_m8tes_demo(view, delay=args.delay)
                 else:
                     run = await run_demo(view, delay=args.delay, record_to=record_to)
             view.finish(_extra_rows(run))
@@ -244,8 +257,13 @@ async def _demo_on_the_web(
     relay = Relay()
     async with serve_web(relay, args.port) as server:
         opened = page_opened(server, view, "the demo starts when that page is open")
-        run = await run_demo(
-            view, delay=args.delay, record_to=record_to, relay=relay, on_session=opened
-        )
+        if getattr(args, "dialect", "managed_agents") == "m8tes":
+            from .demo_m8tes import run_m8tes_demo
+
+            run = await run_m8tes_demo(view, delay=args.delay, relay=relay, on_session=opened)
+        else:
+            run = await run_demo(
+                view, delay=args.delay, record_to=record_to, relay=relay, on_session=opened
+            )
         await settle(relay, run.session_id, view, wait_for_page=False)
     return run

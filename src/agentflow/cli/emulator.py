@@ -24,6 +24,7 @@ examples:
   agentflow emulator --scenario scenario.json --port 0
   agentflow emulator --port 8765 --api-key sk-test   # then point a client at it:
   ANTHROPIC_BASE_URL=http://127.0.0.1:8765 ANTHROPIC_API_KEY=sk-test python my_app.py
+  agentflow emulator --dialect m8tes --port 8766   # M8TES_BASE_URL=http://127.0.0.1:8766/api/v2
 """
 
 
@@ -46,6 +47,12 @@ def register(subparsers: Any) -> None:
         "--host", default="127.0.0.1", help="loopback address to bind (127.0.0.1, localhost or ::1)"
     )
     parser.add_argument("--api-key", default=None, help="require exactly this API key")
+    parser.add_argument(
+        "--dialect",
+        choices=("managed_agents", "m8tes"),
+        default="managed_agents",
+        help="the wire to serve (m8tes: its runs API under /api/v2; default: managed_agents)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -79,7 +86,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     async def serve() -> None:
-        emulator = Emulator(scenario, api_key=args.api_key, host=args.host, port=args.port)
+        dialect = getattr(args, "dialect", "managed_agents")
+        emulator = Emulator(
+            scenario, dialect=dialect, api_key=args.api_key, host=args.host, port=args.port
+        )
         async with emulator:
             print(
                 f"agentflow emulator listening on {emulator.base_url} (Ctrl+C to stop)", flush=True
