@@ -18,7 +18,7 @@ TIMEOUT = 60
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "M8TES_"))}
     env.update(extra)
     return env
 
@@ -55,6 +55,7 @@ PLAIN_RUNS = (
     "confirm_bash.py",
     "custom_tools.py",
     "stream_vs_poll.py",
+    "m8tes_triage.py",
 )
 
 
@@ -138,6 +139,24 @@ def test_stream_and_poll_see_the_same_events_in_the_same_order(
     assert [name for name, _ in counts] == ["stream", "poll"]
     assert counts[0][1] == counts[1][1] and int(counts[0][1]) > 5
     assert "same events in the same order: True" in done.stdout
+
+
+def test_m8tes_triage_answers_gates_by_policy_and_the_question_by_its_handler(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["m8tes_triage.py"]
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[0] == "agent: I'll triage the three new tickets."
+    assert "question answered: billing" in out
+    assert "slack_post {'channel': '#billing', 'text': '1042: refund request'}: allowed" in out
+    assert (
+        "slack_post {'channel': '#general', 'text': 'Triage done'}: denied "
+        "(Post in #billing or #support, not in #general.)"
+    ) in out
+    assert any(line.startswith("zendesk_close {'ticket': 1041}: denied (Closing") for line in out)
+    assert sum(line.startswith("  gate perm_") for line in out) == 4  # a question too
+    assert out[-1].startswith("turn ended: end_turn after ")
 
 
 def test_the_emulator_fixture_example_passes_under_pytest() -> None:
