@@ -43,10 +43,11 @@ def test_the_m8tes_demo_shows_gates_decided_by_policies_and_the_run_ending() -> 
     assert "  run result    stop_reason=end_turn ok=True" in lines
 
 
-def test_the_m8tes_demo_as_json_lines_is_the_run_frames_as_sent() -> None:
-    done = _demo("--json")
-    assert done.returncode == 0, done.stderr
-    frames = [json.loads(line) for line in done.stdout.splitlines()]
+def test_the_m8tes_demo_as_json_lines_is_the_run_frames_as_sent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "--dialect", "m8tes", "--delay", "0", "--json"]) == 0
+    frames = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert frames[0] == {"type": "metadata", "payload": {"run_id": 1}}
     assert frames[-1]["type"] == "done"
     assert any("toolCallId" in f and "toolName" in f for f in frames)  # as on the wire

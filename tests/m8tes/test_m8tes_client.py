@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import pytest
-from m8tes_app import client_for
+from m8tes_app import client_for, released_when_attached
 
 from agentflow import AuthenticationError, ConflictError, NotFoundError, StreamError
 from agentflow.m8tes import DEFAULT_BASE_URL, M8tesClient, Run, RunStream
@@ -215,3 +217,23 @@ def test_the_sync_text_helpers_stream_a_run_and_re_attach_to_it() -> None:
         status = emu.run(1).status
     assert "".join(chunks) == "".join(again) == TEXT and len(chunks) > 1
     assert status == "awaiting_approval"  # both streams ended quietly at the gate
+
+
+async def test_a_stream_on_its_own_parks_at_a_gate_and_goes_on_when_iterated_again() -> None:
+    async with Emulator(GATED, dialect="m8tes") as emu, client_for(emu) as client:
+        emu.hold()
+        with anyio.fail_after(10):
+            stream = await client.runs.create(message="x")
+            first = [e async for e in stream]  # ends quietly: the run waits on the gate
+            gate = stream.open_gate
+            assert gate is not None and first[-1].type == "awaiting_approval"
+            await client.runs.approve(stream.id, request_id=gate)
+
+            async def again() -> list[Any]:
+                return [e async for e in stream]  # re-attaches, skips what it delivered
+
+            rest = await released_when_attached(emu, stream.id, again)
+    frames = emu.frames(1)
+    assert [e.raw for e in first + rest] == frames
+    assert [e.id for e in first + rest] == [f"1:{i}" for i in range(len(frames))]
+    assert stream.text == emu.run(1).output and stream.open_gate is None

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 
 from agentflow import StreamError
 from agentflow.core.dialect import TokenCount
 from agentflow.m8tes import parse_frame
+from agentflow.m8tes.connection import Connection
 from agentflow.m8tes.reader import FrameReader
 from agentflow.m8tes.track import Accumulator, Progress
 
@@ -159,3 +161,34 @@ def test_a_terminal_frame_is_the_last_word_until_work_follows() -> None:
     acc.take(parse_frame({"type": "done"}))
     acc.take(parse_frame({"type": "error_cleared"}))
     assert acc.ended and acc.errors == []
+
+
+async def test_a_connection_counts_only_the_frames_of_the_run() -> None:
+    body = b"".join(
+        [
+            b": a comment\n\n",
+            b'data: {"type":"keep-alive"}\n\n',
+            b'data: {"type":"metadata","payload":{"run_id":4}}\n\n',
+            b"data: {not json\n\n",  # not a frame of the run: skipped, takes no position
+            b'data: {"type":"done","stop_reason":5}\n\n',  # unreadable fields: kept as unknown
+            b'data: {"type":"replay_complete"}\n\n',
+            b'data: {"type":"text-delta","id":"t","delta":"x"}\n\n',
+            b"data: [DONE]\n\n",
+        ]
+    )
+    conn = Connection(httpx.Response(200, content=body), 4, 10, 1 << 20)
+    got = []
+    while await conn.fill():
+        while (frame := conn.take()) is not None:
+            got.append(frame)
+    assert [(p, e.type, type(e).__name__) for p, _, e in got] == [
+        (10, "metadata", "Metadata"),
+        (11, "done", "UnknownEvent"),
+        (12, "text-delta", "TextDelta"),
+    ]
+    assert conn.done and conn.next == 13
+    acc = Accumulator()
+    acc.take(got[1][2])
+    assert acc.ended  # an unreadable done still ends the turn's stream
+    acc.take(got[2][2])
+    assert acc.text == ["x"]

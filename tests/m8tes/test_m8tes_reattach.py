@@ -154,3 +154,24 @@ async def test_re_attaches_that_bring_nothing_new_give_up_after_max_attempts(
     assert rec.frames(run.id) == frames[:7]  # each connection brings the same 7 frames: once
     assert _stream_gets(emu) == 3
     assert gave_up.value.run_result.events == 7
+
+
+async def test_transient_http_errors_on_every_call_are_retried_and_change_nothing() -> None:
+    rec = Recorder()
+
+    @rec.app.confirm("bash")
+    def no() -> Deny:
+        return Deny("Not here.")
+
+    flaky = GATED.with_faults(http_error_rate=0.3, http_error_statuses=(503, 429), seed=7)
+    async with Emulator(flaky, dialect="m8tes") as emu, client_for(emu, max_retries=6) as client:
+        emu.hold()
+        with anyio.fail_after(20):
+            run = await client.runs.create(message="go")
+            result = await released_when_attached(emu, run.id, lambda: rec.app.run(client, run.id))
+        frames = emu.frames(run.id)
+        statuses = [r.status for r in emu.requests]
+    assert {503, 429} & set(statuses)  # the faults did hit
+    assert rec.frames(run.id) == frames and rec.ids == [f"1:{i}" for i in range(len(frames))]
+    approves = [r for r in emu.requests if r.path.endswith("/approve") and r.status == 200]
+    assert len(approves) == 1 and result.stop_reason == "end_turn"

@@ -4,6 +4,7 @@ handlers, every frame dispatched once, the run's result."""
 from __future__ import annotations
 
 import anyio
+import pytest
 from m8tes_app import Recorder, client_for, released_when_attached
 
 from agentflow import Allow, Context, Deny
@@ -213,3 +214,56 @@ async def test_ctx_interrupt_cancels_the_run_and_ends_the_turn() -> None:
     end = frames.index({"type": "cancelled", "run_id": 1})
     assert result.stop_reason == "cancelled"
     assert rec.frames(run.id) == frames[: end + 1]  # the run loop stops at the turn's end
+
+
+async def test_replay_true_dispatches_the_run_again_and_replay_false_is_refused() -> None:
+    first, again = Recorder(), Recorder()
+
+    @first.app.confirm("bash")
+    @again.app.confirm("bash")
+    def fine() -> Allow:
+        return Allow()
+
+    async with Emulator(GATED, dialect="m8tes") as emu, client_for(emu) as client:
+        emu.hold()
+        with anyio.fail_after(15):
+            run = await client.runs.create(message="x")
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(first.app.run, client, run.id)
+                await emu.wait_held(run.id)
+                await emu.wait_for_streams(run.id)
+                results = []
+
+                async def replayed() -> None:
+                    results.append(await again.app.run(client, run.id, replay=True))
+
+                tg.start_soon(replayed)
+                await emu.wait_for_streams(run.id, 2)
+                emu.release(run.id)
+            with pytest.raises(ValueError, match="cannot start at the end"):
+                await again.app.run(client, run.id, replay=False)
+        frames = emu.frames(run.id)
+    assert first.frames(1) == again.frames(1) == frames
+    assert [r.path for r in emu.requests].count("/api/v2/runs/1/approve") == 1
+    assert results[0].stop_reason == "end_turn"
+
+
+async def test_ctx_send_posts_a_reply_the_run_queues() -> None:
+    rec = Recorder()
+    replies: list[object] = []
+
+    @rec.app.on("text-end")
+    async def follow_up(ctx: Context) -> None:
+        if not replies:
+            replies.extend(await ctx.send({"message": "and then?", "human_in_the_loop": False}))
+
+    scenario = Scenario([Turn([Say(TEXT)]), Turn([Say("Then nothing.")])], step_delay=0.005)
+    async with Emulator(scenario, dialect="m8tes") as emu, client_for(emu) as client:
+        with anyio.fail_after(15):
+            run = await client.runs.create(message="go")
+            result = await rec.app.run(client, run.id)
+            final = await client.runs.poll(run.id, interval=0.01)
+    (reply,) = [r for r in emu.requests if r.path.endswith("/reply")]
+    assert reply.body == {"message": "and then?", "stream": False, "human_in_the_loop": False}
+    assert reply.idempotency_key and getattr(replies[0], "delivery", None) == "queued"
+    assert result.text == TEXT and final.output == "Then nothing."

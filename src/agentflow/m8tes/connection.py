@@ -11,6 +11,7 @@ a replay would not hold them.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
@@ -21,7 +22,7 @@ import httpx
 from ..core.exceptions import DecodeError
 from ..wire.sse import SSEDecoder, SSEFrame
 from .dialect import CONTROL_TYPES
-from .events import M8tesEvent, parse_frame
+from .events import M8tesEvent, UnknownEvent, parse_frame
 
 __all__ = ["DONE", "Connection"]
 
@@ -29,6 +30,17 @@ logger = logging.getLogger("agentflow.transport")
 
 DONE = b"[DONE]"
 """The data of the literal end-of-stream marker."""
+
+
+def _kept(data: bytes) -> M8tesEvent | None:
+    """A JSON object with a string ``type`` as an :class:`UnknownEvent`, else ``None``."""
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict) or not isinstance(obj.get("type"), str):
+        return None
+    return UnknownEvent.model_validate(obj)
 
 
 class Connection:
@@ -68,10 +80,16 @@ class Connection:
             try:
                 event = parse_frame(data)
             except DecodeError as exc:
-                # The SDK's rule: a frame that is not JSON is logged and skipped. It is no
-                # frame of the run's history, so it takes no position.
-                logger.warning("run %s: skipped an undecodable frame: %s", self.run_id, exc)
-                continue
+                found = _kept(data)
+                if found is None:
+                    # The SDK's rule: a frame that is not a JSON object is logged and skipped.
+                    # It is no frame of the run's history, so it takes no position.
+                    logger.warning("run %s: skipped an undecodable frame: %s", self.run_id, exc)
+                    continue
+                # A known type with fields this version cannot read: still a frame of the
+                # run (it holds its position), delivered as it is rather than lost.
+                logger.warning("run %s: frame %d kept as unknown: %s", self.run_id, self.next, exc)
+                event = found
             if event.type in CONTROL_TYPES:
                 continue
             position = self.next

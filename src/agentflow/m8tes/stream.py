@@ -214,10 +214,14 @@ class RunStream:
             if conn is not None:
                 got = conn.take()  # frames already read: no await per frame
                 if got is not None:
-                    event = self._take(*got)
-                    if event is not None:
-                        return event
-                    continue
+                    taken = self._reader.take(*got)
+                    if taken is None:
+                        continue
+                    self._attempt = 0
+                    self._fresh = True
+                    if self.checkpoint is not None:
+                        self._unacked = (str(taken.id), self.progress.cursor())
+                    return taken
             if self._closed or self._parked:
                 raise StopAsyncIteration
             if self._status is not None:
@@ -239,15 +243,6 @@ class RunStream:
                 raise
             if not more:
                 await self._ended(conn)
-
-    def _take(self, position: int, data: bytes, event: M8tesEvent) -> M8tesEvent | None:
-        taken = self._reader.take(position, data, event)
-        if taken is not None:
-            self._attempt = 0
-            self._fresh = True
-            if self.checkpoint is not None:
-                self._unacked = (str(taken.id), self.progress.cursor())
-        return taken
 
     # -- connections ----------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..core.dialect import TokenCount
 from .dialect import TERMINAL_FAILURE_TYPES
+from .events import UnknownEvent
 
 __all__ = ["Accumulator", "Gate", "Progress", "crc"]
 
@@ -124,9 +125,16 @@ class Accumulator:
     def take(self, event: Any) -> dict[str, Any] | None:
         """Read ``event``; returns the notes to attach to it (or ``None``)."""
         kind = event.type
+        if event.__class__ is UnknownEvent:  # a frame this version cannot read: track only
+            self._track(kind, event)
+            return None
         if kind == "text-delta":  # most frames: the shortest path
-            self._blocks.setdefault(event.block_id, []).append(event.delta)
-            self.text.append(event.delta)
+            delta = event.delta
+            block = self._blocks.get(event.block_id)
+            if block is None:
+                block = self._blocks[event.block_id] = []
+            block.append(delta)
+            self.text.append(delta)
             if self.gate is not None:
                 self.gate = None  # the model writes again: every tool call is settled
             return None
@@ -198,7 +206,9 @@ class Accumulator:
         if gate is None:
             return
         ran = kind == "tool-result-end" and gate.tool_use_id is not None
-        if (ran and event.tool_call_id == gate.tool_use_id) or _is_model_output(kind, event):
+        if ran and getattr(event, "tool_call_id", None) == gate.tool_use_id:
+            self.gate = None
+        elif _is_model_output(kind, event):
             self.gate = None
 
 
@@ -207,7 +217,9 @@ def _is_model_output(kind: str, event: Any) -> bool:
     if kind in _TEXT:
         return True
     if kind == "content_block_start":
-        return bool(event.kind == "tool.started" or event.content_block.get("type") == "text")
+        block = getattr(event, "content_block", None)
+        is_text = isinstance(block, dict) and block.get("type") == "text"
+        return is_text or event.kind == "tool.started"
     return kind == "content_block_delta" and bool(event.kind == "message.delta")
 
 
