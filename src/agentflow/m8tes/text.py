@@ -1,6 +1,6 @@
 """The text helpers from synchronous code: :func:`stream_text_sync`, :func:`iter_text_sync`.
 
-The client is async; these run it on an event loop in a helper thread (an anyio blocking
+The client is async; these run it on an event loop in a background thread (an anyio blocking
 portal) and hand each chunk back as it arrives, so a script with no event loop can print a
 run's text as it streams, as with the SDK's ``runs.stream_text`` / ``stream.iter_text``.
 """
