@@ -55,6 +55,7 @@ PLAIN_RUNS = (
     "confirm_bash.py",
     "custom_tools.py",
     "stream_vs_poll.py",
+    "orxhestra_agent.py",
 )
 
 
@@ -138,6 +139,33 @@ def test_stream_and_poll_see_the_same_events_in_the_same_order(
     assert [name for name, _ in counts] == ["stream", "poll"]
     assert counts[0][1] == counts[1][1] and int(counts[0][1]) > 5
     assert "same events in the same order: True" in done.stdout
+
+
+def test_orxhestra_agent_is_gated_answered_and_given_the_apps_tool(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["orxhestra_agent.py"]
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert (
+        lines[0]
+        == "gated: ['list_files', 'delete_file']; questions answered by @app.on_question: 1"
+    )
+    assert "asked:  Which files should I clean up? -> the logs" in lines
+    assert "result: human_input: the logs" in lines
+    assert "agent:  I'll look at the folder first." in lines
+    assert "result: list_files: app.log, error.log, notes.txt" in lines
+    assert "result: disk_usage: /var/app: 1.2 GB" in lines  # the App's tool, run by the App
+    # The denied tool never ran (it would have raised): the agent got the deny message.
+    assert "result: delete_file: Deleting '/var/app/app.log' needs a person's approval." in lines
+    assert "answer: The logs take 1.2 GB; deleting them needs your approval." in lines
+    assert lines[-5].startswith("turn ended: end_turn; ")
+    assert lines[-4:] == [
+        "  human_input (question): answered, decided by ask",
+        "  list_files (confirmation): allowed, decided by agentflow.confirm",
+        "  disk_usage (custom): ok",
+        "  delete_file (confirmation): denied, decided by agentflow.confirm",
+    ]
 
 
 def test_the_emulator_fixture_example_passes_under_pytest() -> None:
