@@ -106,6 +106,12 @@ async def test_handlers_see_exactly_what_orxhestra_yields_and_kinds_route_them()
             by_kind.setdefault(kind, []).append(event)
 
         app.on(kind=kind)(note)
+    partials: list[Event] = []
+
+    @app.on("agent_message", partial=True)  # a field filter on orxhestra's own field
+    def chunk(event: Event) -> None:
+        partials.append(event)
+
     with anyio.fail_after(TURN_TIMEOUT):
         result = await app.run(source, "s", send=["Tidy up."])
 
@@ -124,6 +130,10 @@ async def test_handlers_see_exactly_what_orxhestra_yields_and_kinds_route_them()
     ]
     assert [e.tool_name for e in by_kind["tool.completed"]] == ["read_file", "delete_file"]
     assert "tool.failed" not in by_kind
+    assert (
+        partials
+        == by_kind["message.delta"][:4] + by_kind["reasoning.delta"] + by_kind["message.delta"][4:]
+    )
     assert texts["message.completed"] == ["Read it; the delete was refused."]
     assert by_kind["message.completed"][0] is seen[-1] and seen[-1].is_final_response()
     assert result.counts == {"agent_message": len(seen) - 2, "tool_response": 2}
@@ -153,3 +163,19 @@ async def test_a_gated_tool_with_no_run_following_its_session_stays_shut() -> No
     assert len(errors) == 2 and all(
         "no agentflow run follows session 'by-hand'" in e for e in errors
     )
+
+
+async def test_a_call_id_answered_before_in_the_session_is_refused_saying_so() -> None:
+    # Two Runners whose scripted models both number their calls from call_1, one App (one
+    # checkpoint), one session: the second call_1 was answered already, so its gate stays shut.
+    app = tidy_app()
+    first = OrxhestraSource(scenario_runner(TIDY_UP, file_tools([])), user_id="u")
+    ran: list[tuple[str, str]] = []
+    runner = scenario_runner(TIDY_UP, file_tools(ran))
+    yielded = spy(runner)
+    with anyio.fail_after(TURN_TIMEOUT):
+        await app.run(first, "s", send=["Tidy up."])
+        await app.run(OrxhestraSource(runner, user_id="u"), "s", send=["Tidy up."])
+    assert ran == []
+    errors = [part.error for part in responses(yielded)]
+    assert all("gave no answer to 'call_" in e and "answered before" in e for e in errors)
