@@ -57,7 +57,8 @@ class Worker:
     in the group (default ``host-pid-random``); a worker restarted under the same name first
     re-reads what it had not acknowledged. At most ``concurrency`` sessions are worked at
     once. ``sweep`` runs every ``sweep_interval`` seconds on one worker of the group at a time;
-    the sessions it returns are woken up. :attr:`outcomes` counts what :meth:`handle` did.
+    the sessions it returns are woken up. :attr:`outcomes` counts what :meth:`handle` did
+    (plus ``"failed"``); ``on_outcome(wake, outcome)`` is called after each (metrics, tests).
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class Worker:
         max_deliveries: int = 5,
         sweep: SweepFn | None = None,
         sweep_interval: float = 60.0,
+        on_outcome: Callable[[Wake, str], None] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be positive, got {concurrency!r}")
@@ -89,6 +91,7 @@ class Worker:
         self.max_deliveries = max_deliveries
         self.sweep = sweep
         self.sweep_interval = sweep_interval
+        self.on_outcome = on_outcome
         self.outcomes: Counter[str] = Counter()
         self._slots = anyio.Semaphore(concurrency)
         self._stop = anyio.Event()
@@ -185,12 +188,15 @@ class Worker:
 
     async def _run_one(self, wake: Wake) -> None:
         try:
-            self.outcomes[await self.handle(wake)] += 1
+            outcome = await self.handle(wake)
         except Exception:
-            self.outcomes["failed"] += 1
+            outcome = "failed"
             logger.exception("worker %s: waking %s failed", self.name, wake.session_id)
         finally:
             self._slots.release()
+        self.outcomes[outcome] += 1
+        if self.on_outcome is not None:
+            self.on_outcome(wake, outcome)
 
     async def handle(self, wake: Wake) -> str:
         """Work one wake-up (steps 1-4 of the module doc). Returns ``"done"``, ``"busy"``

@@ -164,19 +164,22 @@ class RedisServer:
         cmd += ["--appendonly", "yes" if self.appendonly else "no"]
         cmd += ["--appendfsync", self.appendfsync, *self.args]
         self._log.clear()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
         assert proc.stdout is not None
+        fd = proc.stdout.fileno()
         deadline = time.monotonic() + self.startup_timeout
+        pending = b""
         with selectors.DefaultSelector() as sel:
-            sel.register(proc.stdout, selectors.EVENT_READ)
+            sel.register(fd, selectors.EVENT_READ)
             while (left := deadline - time.monotonic()) > 0:
                 if not sel.select(timeout=left):
                     continue
-                line = proc.stdout.readline()
-                if not line:  # the process exited
+                chunk = os.read(fd, 65536)  # unbuffered: select() sees every byte not yet read
+                if not chunk:  # the process exited
                     break
-                self._log.append(line.decode(errors="replace").rstrip())
-                if _READY in line:
+                *lines, pending = (pending + chunk).split(b"\n")
+                self._log.extend(line.decode(errors="replace").rstrip() for line in lines)
+                if any(_READY in line for line in lines):
                     self._proc = proc
                     self._drainer = threading.Thread(target=self._drain, args=(proc,), daemon=True)
                     self._drainer.start()
