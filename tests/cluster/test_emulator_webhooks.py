@@ -3,12 +3,18 @@ wake-up queue -> Worker -> the answer posted back to the emulator."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from typing import Any
 
 import anthropic
 import anyio
+import httpx
 import pytest
 import redis.asyncio as aioredis
+from standardwebhooks import Webhook
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,9 +22,11 @@ from starlette.routing import Route
 from test_webhooks import SECRET, Receiver, queued
 
 from agentflow import ManagedAgentsClient, custom_tool_result, user_message
+from agentflow.cli import main
 from agentflow.cluster import Wake, Worker, webhook_app
 from agentflow.testing import CustomTool, Emulator, Say, Scenario, Turn
 
+HEADERS = {"x-api-key": "k", "anthropic-beta": "managed-agents-2026-04-01"}
 SCENARIO = Scenario(
     [Turn([Say("Checking."), CustomTool("get_weather", {"city": "Paris"}), Say("Sunny.")])]
 )
@@ -111,3 +119,53 @@ async def test_webhooks_wake_a_worker_that_answers_the_session(
     assert len(custom) == 1  # one answer, though every webhook came twice
     assert await queued(aredis) == []  # every wake-up acknowledged
     assert worker.outcomes["done"] >= 1 and tokens == sorted(tokens)
+
+
+async def test_the_emulator_command_delivers_signed_webhooks() -> None:
+    got: list[dict[str, Any]] = []
+    arrived = anyio.Event()
+
+    async def record(request: Request) -> Response:
+        body = await request.body()
+        got.append(Webhook(SECRET).verify(body, dict(request.headers)))
+        arrived.set()
+        return Response(status_code=204)
+
+    sink = Receiver(Starlette(routes=[Route("/", record, methods=["POST"])]))
+    async with sink:
+        argv = [sys.executable, "-m", "agentflow", "emulator", "--webhook-url", sink.base_url + "/"]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "AGENTFLOW_WEBHOOK_SECRET": SECRET}
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, env=env)
+        try:
+            assert proc.stdout is not None
+            with anyio.fail_after(20):
+                line = await anyio.to_thread.run_sync(proc.stdout.readline)
+                url = line.split("listening on ")[1].split()[0]
+                async with httpx.AsyncClient(base_url=url + "/v1", timeout=5) as client:
+                    body = {"agent": "a", "environment_id": "e"}
+                    body["initial_events"] = [user_message("hi")]
+                    created = await client.post("/sessions", headers=HEADERS, json=body)
+                await arrived.wait()
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=10)
+            if proc.stdout is not None:
+                proc.stdout.close()
+    assert created.status_code == 200
+    assert got[0]["data"]["id"] == created.json()["id"]
+    assert got[0]["data"]["type"] == "session.status_run_started"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--webhook-url", "http://example.com/hooks", "--webhook-secret", SECRET], "loopback"),
+        (["--webhook-url", "http://127.0.0.1:9/hooks"], "both webhook_url and webhook_secret"),
+    ],
+)
+def test_the_command_refuses_bad_webhook_options(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("AGENTFLOW_WEBHOOK_SECRET", raising=False)
+    assert main(["emulator", *argv]) == 2
+    assert message in capsys.readouterr().err

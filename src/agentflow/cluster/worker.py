@@ -222,11 +222,11 @@ class Worker:
                     break
                 if released is Release.LOST:
                     return "lost"
-        except Exception as exc:
-            if _fenced(exc):
+        except BaseException as exc:  # a failure, or cancelled at shutdown
+            if isinstance(exc, Exception) and _fenced(exc):
                 return "lost"
-            with anyio.CancelScope(shield=True):
-                await self.leases.release(lease, force=True)
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self.lease_ttl):
+                await self.leases.release(lease, force=True)  # the next worker need not wait
             raise
         await self.queue.ack(wake)
         return "done"
