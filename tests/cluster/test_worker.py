@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from support import expiry_watch
 
 from agentflow.cluster import Leases, RedisCheckpointStore, Wake, WakeQueue, Worker
+from agentflow.testing.redis_server import RedisServer
 
 CHILD = Path(__file__).with_name("worker_child.py")
 
@@ -234,3 +235,29 @@ async def test_a_failed_work_is_retried_then_buried(redis_url: str, queue: WakeQ
     assert await queue.pending() == 0
     [(_, fields)] = await queue.redis.xrange(queue.keys.dead)
     assert fields["session"] == "s1" and fields["why"] == "delivered 3 times"
+
+
+@pytest.mark.parametrize("appendonly", [True, False], ids=["aof", "no-persistence"])
+async def test_a_worker_rides_out_a_redis_restart(appendonly: bool) -> None:
+    with RedisServer(appendonly=appendonly) as server:
+        calls = Calls()
+
+        async def work(session_id: str, token: int) -> None:
+            calls.add(session_id, token)
+
+        worker = Worker(work, redis=server.url, lease_ttl=0.5, block=0.1)
+        queue = WakeQueue(server.url)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(worker.run)
+            await queue.wake("s1", "session.status_idled")
+            await calls.wait(1)
+            await anyio.to_thread.run_sync(server.restart)
+            await queue.aclose()
+            queue = WakeQueue(server.url)  # a fresh pool: the old connections died with Redis
+            await queue.wake("s2", "session.status_idled")  # the group is made again if lost
+            await calls.wait(2, timeout=15)
+            worker.stop()
+        # With AOF the fence kept counting across the restart; without it, it began again.
+        assert calls.calls == [("s1", 1), ("s2", 1)]
+        assert await queue.pending() == 0
+        await queue.aclose()

@@ -26,9 +26,22 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
+import redis
+import redis.asyncio as aioredis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
 from .._exceptions import AgentflowError
 
-__all__ = ["FencedOutError", "Keys", "SessionKeys", "redacted", "text"]
+__all__ = [
+    "FencedOutError",
+    "Keys",
+    "SessionKeys",
+    "async_client",
+    "redacted",
+    "sync_client",
+    "text",
+]
 
 
 class FencedOutError(AgentflowError):
@@ -81,6 +94,18 @@ class Keys:
     def hook(self, webhook_id: str) -> str:
         """The redelivery marker of one ``webhook-id``."""
         return self._hook + webhook_id
+
+
+# No automatic retries: a script whose reply was lost may have run (a claim, an acquire), and
+# running it again would answer as if someone else had. Callers see the ConnectionError.
+def sync_client(url: str) -> redis.Redis:
+    """A client for ``url`` (one connection pool; decoded replies; no blind retries)."""
+    return redis.Redis.from_url(url, decode_responses=True, retry=Retry(NoBackoff(), 0))
+
+
+def async_client(url: str) -> aioredis.Redis:
+    """An asyncio client for ``url`` (decoded replies; no blind retries)."""
+    return aioredis.Redis.from_url(url, decode_responses=True, retry=Retry(NoBackoff(), 0))
 
 
 def text(value: Any) -> str:

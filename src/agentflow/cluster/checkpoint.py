@@ -46,7 +46,7 @@ import redis
 from redis.exceptions import ResponseError
 
 from .._checkpoint import CallState, CheckpointStore, Position
-from ._redis import FencedOutError, Keys, SessionKeys, redacted, text
+from ._redis import FencedOutError, Keys, SessionKeys, redacted, sync_client, text
 from ._scripts import CLAIM, FORGET, MARK_DISPATCHED, MARK_SENT, RECLAIM, RECORD_RESULT
 
 __all__ = ["CallRecord", "FencedCheckpoint", "RedisCheckpointStore"]
@@ -88,9 +88,7 @@ class RedisCheckpointStore(CheckpointStore):
         self._retention = "0" if retention is None else str(max(int(retention * 1000), 1))
         self._own = isinstance(url, str)
         self._where = redacted(url) if isinstance(url, str) else repr(url)
-        self.redis = (
-            redis.Redis.from_url(url, decode_responses=True) if isinstance(url, str) else url
-        )
+        self.redis = sync_client(url) if isinstance(url, str) else url
         register = self.redis.register_script
         sources = {"MARK_DISPATCHED": MARK_DISPATCHED, "CLAIM": CLAIM, "FORGET": FORGET}
         sources |= {"RECORD_RESULT": RECORD_RESULT, "MARK_SENT": MARK_SENT, "RECLAIM": RECLAIM}

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from ._redis import Keys, text
+from ._redis import Keys, async_client, text
 from ._scripts import ACQUIRE, RELEASE, RENEW
 
 __all__ = ["Lease", "Leases", "Release"]
@@ -80,7 +80,7 @@ class Leases:
         self._ttl_ms = _ttl_ms(ttl)
         self.keys = Keys(prefix)
         self._own = isinstance(redis, str)
-        self.redis = aioredis.Redis.from_url(redis) if isinstance(redis, str) else redis
+        self.redis = async_client(redis) if isinstance(redis, str) else redis
         self._acquire = self.redis.register_script(ACQUIRE)
         self._renew = self.redis.register_script(RENEW)
         self._release = self.redis.register_script(RELEASE)

@@ -14,13 +14,14 @@ clears that, before the worker reads the session, so nothing that happens later 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from ._redis import Keys, text
+from ._redis import Keys, async_client, text
 from ._scripts import ACK, ENQUEUE, TOUCH
 
 __all__ = ["EnqueueStatus", "Wake", "WakeQueue"]
@@ -68,7 +69,7 @@ class WakeQueue:
         self._dedupe_ms = _ms(dedupe_ttl)
         self._coalesce_ms = 0 if coalesce <= 0 else _ms(coalesce)
         self._own = isinstance(redis, str)
-        self.redis = aioredis.Redis.from_url(redis) if isinstance(redis, str) else redis
+        self.redis = async_client(redis) if isinstance(redis, str) else redis
         self._enqueue = self.redis.register_script(ENQUEUE)
         self._ack = self.redis.register_script(ACK)
         self._touch = self.redis.register_script(TOUCH)
@@ -85,6 +86,19 @@ class WakeQueue:
             if "BUSYGROUP" not in str(exc):
                 raise
         self._ready = True
+
+    async def _grouped(self, command: Callable[[], Awaitable[Any]]) -> Any:
+        """Run a group command; if the group is gone (Redis restarted without persistence),
+        make it again and retry once."""
+        await self.ensure_group()
+        try:
+            return await command()
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+        self._ready = False
+        await self.ensure_group()
+        return await command()
 
     async def wake(
         self, session_id: str, reason: str, *, webhook_id: str | None = None
@@ -130,10 +144,11 @@ class WakeQueue:
         """Up to ``count`` new entries for ``consumer``, waiting at most ``block`` seconds
         (``None``: do not wait). ``pending=True`` re-reads the entries this consumer already
         received and has not acknowledged (after a restart under the same name)."""
-        await self.ensure_group()
         streams: dict[Any, Any] = {self.keys.stream: "0" if pending else ">"}
         wait = None if block is None or pending else _ms(block)
-        reply: Any = await self.redis.xreadgroup(self.group, consumer, streams, count, wait)
+        reply: Any = await self._grouped(
+            lambda: self.redis.xreadgroup(self.group, consumer, streams, count, wait)
+        )
         counts = await self._counts(consumer, count) if pending and reply else None
         return [w for _, entries in reply or [] for w in self._wakes(consumer, entries, counts)]
 
@@ -155,9 +170,10 @@ class WakeQueue:
 
     async def claim_stale(self, consumer: str, *, min_idle: float, count: int = 10) -> list[Wake]:
         """Take over up to ``count`` entries pending longer than ``min_idle`` seconds."""
-        await self.ensure_group()
-        reply = await self.redis.xautoclaim(
-            self.keys.stream, self.group, consumer, _ms(min_idle), "0-0", count=count
+        reply = await self._grouped(
+            lambda: self.redis.xautoclaim(
+                self.keys.stream, self.group, consumer, _ms(min_idle), "0-0", count=count
+            )
         )
         if not reply[1]:
             return []

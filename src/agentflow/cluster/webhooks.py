@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ._redis import async_client
 from .queue import WakeQueue
 
 __all__ = ["DEFAULT_WAKE_TYPES", "SESSION_WEBHOOK_TYPES", "webhook_app"]
@@ -93,7 +94,7 @@ def webhook_app(
     except Exception as exc:  # bad base64, or empty once decoded; never echo the secret
         kind = type(exc).__name__
         raise ValueError(f"the webhook secret is not a 'whsec_' base64 key ({kind})") from None
-    client = aioredis.Redis.from_url(redis) if isinstance(redis, str) else redis
+    client = async_client(redis) if isinstance(redis, str) else redis
     queue = WakeQueue(client, prefix=prefix, dedupe_ttl=dedupe_ttl, coalesce=coalesce)
     wake_types = frozenset(wake_on)
 

@@ -27,8 +27,9 @@ from collections.abc import Awaitable, Callable, Iterable
 
 import anyio
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
-from ._redis import FencedOutError
+from ._redis import FencedOutError, async_client
 from .lease import Lease, Leases, Release
 from .queue import Wake, WakeQueue
 
@@ -82,7 +83,7 @@ class Worker:
         self.work = work
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._own = isinstance(redis, str)
-        self.redis = aioredis.Redis.from_url(redis) if isinstance(redis, str) else redis
+        self.redis = async_client(redis) if isinstance(redis, str) else redis
         self.queue = WakeQueue(self.redis, prefix=prefix, group=group)
         self.leases = Leases(self.redis, ttl=lease_ttl, prefix=prefix)
         self.concurrency = concurrency
@@ -123,47 +124,51 @@ class Worker:
                 with anyio.CancelScope(shield=True):
                     await self.redis.aclose()
 
-    async def _take_slots(self) -> int:
+    async def _fetch(
+        self, work: anyio.abc.TaskGroup, get: Callable[[int], Awaitable[list[Wake]]]
+    ) -> int:
+        """Take free slots (at least one), fetch that many wake-ups, start them."""
         await self._slots.acquire()
-        n = 1
-        while n < self.concurrency and self._slots.value > 0:
+        slots = 1
+        while slots < self.concurrency and self._slots.value > 0:
             self._slots.acquire_nowait()
-            n += 1
-        return n
-
-    async def _start(self, work: anyio.abc.TaskGroup, wakes: list[Wake], slots: int) -> None:
-        for wake in wakes:
-            work.start_soon(self._run_one, wake)
-        for _ in range(slots - len(wakes)):
-            self._slots.release()
+            slots += 1
+        wakes: list[Wake] = []
+        try:
+            wakes = await get(slots)
+        finally:
+            for wake in wakes:
+                work.start_soon(self._run_one, wake)  # each gives its slot back when done
+            for _ in range(slots - len(wakes)):
+                self._slots.release()
+        return len(wakes)
 
     async def _receive_loop(self, work: anyio.abc.TaskGroup) -> None:
+        async def get(n: int) -> list[Wake]:
+            return await self.queue.receive(self.name, count=n, block=self.block)
+
         while True:
-            slots = await self._take_slots()
             try:
-                wakes = await self.queue.receive(self.name, count=slots, block=self.block)
-            except BaseException:
-                for _ in range(slots):
-                    self._slots.release()
-                raise
-            await self._start(work, wakes, slots)
+                await self._fetch(work, get)
+            except RedisError as exc:  # Redis down or restarting: wait, then try again
+                logger.warning("worker %s: reading wake-ups failed: %r", self.name, exc)
+                await anyio.sleep(min(self.lease_ttl / 2, 1.0))
 
     async def _reclaim_loop(self, work: anyio.abc.TaskGroup) -> None:
         while True:
             await anyio.sleep(self.lease_ttl / 2)  # a period, not a wait for an event
-            await self.reclaim_once(work)
+            try:
+                await self.reclaim_once(work)
+            except RedisError as exc:
+                logger.warning("worker %s: taking over wake-ups failed: %r", self.name, exc)
 
     async def reclaim_once(self, work: anyio.abc.TaskGroup) -> int:
         """Take over entries idle longer than the lease TTL and start them; returns how many."""
-        slots = await self._take_slots()
-        try:
-            wakes = await self.queue.claim_stale(self.name, min_idle=self.lease_ttl, count=slots)
-        except BaseException:
-            for _ in range(slots):
-                self._slots.release()
-            raise
-        await self._start(work, wakes, slots)
-        return len(wakes)
+
+        async def get(n: int) -> list[Wake]:
+            return await self.queue.claim_stale(self.name, min_idle=self.lease_ttl, count=n)
+
+        return await self._fetch(work, get)
 
     async def _sweep_loop(self) -> None:
         while True:
