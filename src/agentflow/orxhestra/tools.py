@@ -1,8 +1,8 @@
 """agentflow tools (what ``@app.tool`` registers) as tools an orxhestra agent can call.
 
 The agent's model sees the tool's name, description and JSON schema. A call runs
-:meth:`agentflow._tools.Tool.call`, which validates the input with pydantic, runs the function
-and never raises; its :class:`~agentflow._tools.ToolReply` becomes the tool response:
+:meth:`agentflow.tools.Tool.call`, which validates the input with pydantic, runs the function
+and never raises; its :class:`~agentflow.tools.ToolReply` becomes the tool response:
 
 ==========================  ===============================================================
 the reply                   what orxhestra records
@@ -70,7 +70,7 @@ def _no_context(call: ToolCall) -> Context | None:
 
 
 class AgentflowTool(BaseTool):
-    """One agentflow :class:`~agentflow._tools.Tool` as a LangChain tool for orxhestra."""
+    """One agentflow :class:`~agentflow.tools.Tool` as a LangChain tool for orxhestra."""
 
     tool: Tool
     context: ContextFor = _no_context
