@@ -73,7 +73,18 @@ class MessagesEvent(BaseModel, Event):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
-class MessageStart(MessagesEvent):
+class _NoError:
+    """For events that carry no ``error`` (a field of :class:`Error`, so not on the base)."""
+
+    __slots__ = ()
+
+    @property
+    def error(self) -> None:
+        """``None``: only ``error`` events carry an error."""
+        return None
+
+
+class MessageStart(_NoError, MessagesEvent):
     """A response begins: its message id, model and the input token count."""
 
     type: Literal["message_start"]
@@ -81,7 +92,7 @@ class MessageStart(MessagesEvent):
     event_kind: ClassVar[str | None] = "turn.started"
 
 
-class ContentBlockStart(MessagesEvent):
+class ContentBlockStart(_NoError, MessagesEvent):
     """A content block opens at ``index``; a ``tool_use`` block names its tool here."""
 
     type: Literal["content_block_start"]
@@ -103,7 +114,7 @@ class ContentBlockStart(MessagesEvent):
         return block.id if block.type in _TOOL_BLOCKS else None
 
 
-class ContentBlockDelta(MessagesEvent):
+class ContentBlockDelta(_NoError, MessagesEvent):
     """A piece of the block at ``index``: text, tool input JSON, thinking, a signature or a
     citation (``delta``)."""
 
@@ -164,7 +175,7 @@ class ContentBlockDelta(MessagesEvent):
         return start.id if start is not None and start.type in _TOOL_BLOCKS else None
 
 
-class ContentBlockStop(MessagesEvent):
+class ContentBlockStop(_NoError, MessagesEvent):
     """The block at ``index`` is complete; :attr:`block` holds it whole."""
 
     type: Literal["content_block_stop"]
@@ -236,7 +247,7 @@ class ContentBlockStop(MessagesEvent):
         return self._input
 
 
-class MessageDelta(MessagesEvent):
+class MessageDelta(_NoError, MessagesEvent):
     """How the response stopped (``delta.stop_reason``) and the usage so far (running
     totals of this response: overwrite, never add)."""
 
@@ -251,7 +262,7 @@ class MessageDelta(MessagesEvent):
         return self.delta.stop_reason
 
 
-class MessageStop(MessagesEvent):
+class MessageStop(_NoError, MessagesEvent):
     """The response is complete; :attr:`message` holds it whole."""
 
     type: Literal["message_stop"]
@@ -323,7 +334,7 @@ class MessageStop(MessagesEvent):
         return self._message is not None and self.stop_reason not in CONTINUE_REASONS
 
 
-class Ping(MessagesEvent):
+class Ping(_NoError, MessagesEvent):
     """A keep-alive."""
 
     type: Literal["ping"]
@@ -338,7 +349,7 @@ class Error(MessagesEvent):
     event_kind: ClassVar[str | None] = "error"
 
 
-class Interrupted(MessagesEvent):
+class Interrupted(_NoError, MessagesEvent):
     """Made by the channel, not the API: ``ctx.interrupt()`` cancelled the response being
     streamed (nothing of it is kept in the conversation) and the turn ends ``cancelled``."""
 
@@ -351,3 +362,8 @@ class Interrupted(MessagesEvent):
 
 class UnknownEvent(MessagesEvent):
     """An event type this version does not know; every field is kept."""
+
+    @property
+    def error(self) -> Any:
+        """The event's ``error`` field, if it has one."""
+        return (self.__pydantic_extra__ or {}).get("error")
