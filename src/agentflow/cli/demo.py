@@ -20,7 +20,7 @@ import anyio
 
 from ..managed_agents.builders import user_message
 from ._choose import make_view
-from ._common import CommandError, add_view_args, fail, log_lines, log_to, run_async
+from ._common import CommandError, add_view_args, fail, load_object, log_lines, log_to, run_async
 from ._view import View
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ..core.results import RunResult
     from ..testing import Scenario
 
-__all__ = ["DemoRun", "demo_scenario", "register", "run_demo", "view_middleware"]
+__all__ = ["DEMO_DIALECTS", "DemoRun", "demo_scenario", "register", "run_demo", "view_middleware"]
 
 EPILOG = """\
 examples:
@@ -39,6 +39,7 @@ examples:
   agentflow demo --json | head   one event per line as JSON
   agentflow demo -v              also show spans, usage and the LoggingMiddleware lines
   agentflow demo --record demo.jsonl
+  agentflow demo --dialect messages   the same app over the Messages API emulator
   agentflow replay demo.jsonl --app agentflow.cli.demo_app:app   replay it offline
 
 The demo needs no API key and no network: the agent is the built-in emulator, scripted to
@@ -49,6 +50,15 @@ session.error, and finish.
 
 DELTA_TYPES = ("agent.message",)
 """Preview types the demo asks the stream for (text as it streams)."""
+
+DEMO_DIALECTS: dict[str, str] = {
+    "managed_agents": "agentflow.cli.demo:run_demo",
+    "messages": "agentflow.cli.demo_messages:run_demo",
+}
+"""``--dialect`` -> ``module:function`` running the demo over that wire (imported when chosen).
+
+Each function takes ``(view, *, delay, record_to)`` and returns a :class:`DemoRun`; a new
+dialect adds its own small ``demo_<name>`` module and one line here."""
 
 
 def register(subparsers: Any) -> None:
@@ -62,6 +72,12 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_view_args(parser)
+    parser.add_argument(
+        "--dialect",
+        choices=sorted(DEMO_DIALECTS),
+        default="managed_agents",
+        help="the wire the demo speaks (default managed_agents)",
+    )
     parser.add_argument(
         "--delay",
         type=float,
@@ -191,6 +207,8 @@ def main(args: argparse.Namespace) -> int:
             f"the demo needs the 'demo' extra ({', '.join(missing)} missing): "
             "python -m pip install 'agentflow-events[demo]'",
         )
+    if args.record is not None and args.dialect != "managed_agents":
+        return fail("agentflow demo", "--record records Managed Agents sessions only")
     if args.record is None:
         return _main(args, None)
     path = Path(args.record)
@@ -207,7 +225,8 @@ def _main(args: argparse.Namespace, record_to: IO[str] | None) -> int:
         with anyio.CancelScope() as scope:
             view.out.on_close = scope.cancel
             with log_to(log_lines(view, json_lines=args.json), verbose=args.verbose):
-                run = await run_demo(view, delay=args.delay, record_to=record_to)
+                runner = load_object(DEMO_DIALECTS[args.dialect])
+                run = await runner(view, delay=args.delay, record_to=record_to)
             view.finish(_extra_rows(run))
         if view.out.closed:
             return 0

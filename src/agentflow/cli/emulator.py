@@ -1,13 +1,15 @@
-"""``agentflow emulator``: serve the local Managed Agents emulator in the foreground.
+"""``agentflow emulator``: serve a local emulator in the foreground.
 
 ::
 
     agentflow emulator --scenario demo.json --port 0
     # agentflow emulator listening on http://127.0.0.1:43127 (Ctrl+C to stop)
+    agentflow emulator --dialect messages     # the Messages API (POST /v1/messages)
 
 Point any client at the printed URL (the official SDK: ``base_url=URL``). Without
 ``--api-key`` any non-empty key is accepted; with it, exactly that key. The host must be a
-loopback address. Needs the ``emulator`` extra.
+loopback address. ``--dialect`` picks the wire: every emulator ``agentflow.testing.Emulator``
+knows (``managed_agents`` by default). Needs the ``emulator`` extra.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ examples:
   agentflow emulator --scenario scenario.json --port 0
   agentflow emulator --port 8765 --api-key sk-test   # then point a client at it:
   ANTHROPIC_BASE_URL=http://127.0.0.1:8765 ANTHROPIC_API_KEY=sk-test python my_app.py
+  agentflow emulator --dialect messages --scenario scenario.json   # the Messages API
 """
 
 
@@ -31,8 +34,9 @@ def register(subparsers: Any) -> None:
     """Add the ``emulator`` sub-command to the ``agentflow`` parser."""
     parser = subparsers.add_parser(
         "emulator",
-        help="serve a local Managed Agents emulator",
-        description="Serve a local Managed Agents session API driven by a scripted scenario.",
+        help="serve a local emulator (Managed Agents, the Messages API, ...)",
+        description="Serve a local agent API (Managed Agents sessions by default) driven by a "
+        "scripted scenario.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -46,6 +50,12 @@ def register(subparsers: Any) -> None:
         "--host", default="127.0.0.1", help="loopback address to bind (127.0.0.1, localhost or ::1)"
     )
     parser.add_argument("--api-key", default=None, help="require exactly this API key")
+    parser.add_argument(
+        "--dialect",
+        default="managed_agents",
+        help="the wire to serve: managed_agents (default), messages, or any other emulator "
+        "agentflow.testing provides",
+    )
     parser.set_defaults(func=run)
 
 
@@ -58,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
         from ..testing._local_server import LOOPBACK
         from ..testing.managed_agents import Emulator
+        from ..testing.managed_agents.emulator import DIALECT_EMULATORS
         from ..testing.scenario import Scenario, ScenarioError
     except ModuleNotFoundError as exc:
         print(
@@ -72,14 +83,31 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.dialect != "managed_agents" and args.dialect not in DIALECT_EMULATORS:
+        known = ", ".join(sorted(["managed_agents", *DIALECT_EMULATORS]))
+        print(
+            f"agentflow emulator: unknown --dialect {args.dialect!r}; expected one of: {known}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         scenario = Scenario.load(args.scenario) if args.scenario else Scenario()
     except (OSError, ScenarioError) as exc:
         print(f"agentflow emulator: cannot load scenario: {exc}", file=sys.stderr)
         return 2
 
+    try:
+        emulator = Emulator(
+            scenario, dialect=args.dialect, api_key=args.api_key, host=args.host, port=args.port
+        )
+    except ModuleNotFoundError as exc:
+        print(
+            f"agentflow emulator: the {args.dialect} emulator is not available ({exc})",
+            file=sys.stderr,
+        )
+        return 1
+
     async def serve() -> None:
-        emulator = Emulator(scenario, api_key=args.api_key, host=args.host, port=args.port)
         async with emulator:
             print(
                 f"agentflow emulator listening on {emulator.base_url} (Ctrl+C to stop)", flush=True
