@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import BaseModel, ConfigDict
 
 from ...core.events import Event
 from ..dialect import CONTINUE_REASONS, MESSAGES
@@ -45,6 +45,13 @@ _STOP_KINDS = {
     "thinking": "reasoning.completed",
     "redacted_thinking": "reasoning.completed",
 }
+
+
+def _set(event: Any, name: str, value: Any) -> None:
+    # What the builder learns is kept on the instance, outside the model's fields, so
+    # ``raw`` stays the wire's event. Not pydantic private attributes: those cost a Python
+    # call for every event validated, which was most of the decoding time.
+    object.__setattr__(event, name, value)
 
 
 class MessagesEvent(BaseModel, Event):
@@ -121,13 +128,13 @@ class ContentBlockDelta(_NoError, MessagesEvent):
     type: Literal["content_block_delta"]
     index: int
     delta: Delta
-    _block: Any = PrivateAttr(default=None)
-    _upto: int = PrivateAttr(default=0)
+    _block: ClassVar[Any] = None
+    _upto: ClassVar[int] = 0
 
     def enrich(self, block: Any, upto: int) -> None:
         """Name the block this delta belongs to (done by the channel's message builder)."""
-        self._block = block
-        self._upto = upto
+        _set(self, "_block", block)
+        _set(self, "_upto", upto)
 
     @property
     def kind(self) -> str | None:
@@ -180,13 +187,13 @@ class ContentBlockStop(_NoError, MessagesEvent):
 
     type: Literal["content_block_stop"]
     index: int
-    _done: dict[str, Any] | None = PrivateAttr(default=None)
-    _input: Any = PrivateAttr(default=None)
+    _done: ClassVar[dict[str, Any] | None] = None
+    _input: ClassVar[Any] = None
 
     def enrich(self, block: dict[str, Any], call_input: Any = None) -> None:
         """Attach the complete block (done by the channel's message builder)."""
-        self._done = block
-        self._input = call_input
+        _set(self, "_done", block)
+        _set(self, "_input", call_input)
 
     @property
     def block(self) -> dict[str, Any] | None:
@@ -266,9 +273,9 @@ class MessageStop(_NoError, MessagesEvent):
     """The response is complete; :attr:`message` holds it whole."""
 
     type: Literal["message_stop"]
-    _message: dict[str, Any] | None = PrivateAttr(default=None)
-    _tools: tuple[ContentBlockStop, ...] = PrivateAttr(default=())
-    _restored: bool = PrivateAttr(default=False)
+    _message: ClassVar[dict[str, Any] | None] = None
+    _tools: ClassVar[tuple[ContentBlockStop, ...]] = ()
+    _restored: ClassVar[bool] = False
 
     def enrich(
         self,
@@ -279,9 +286,9 @@ class MessageStop(_NoError, MessagesEvent):
     ) -> None:
         """Attach the whole message and the ``content_block_stop`` events of its tool calls
         (done by the channel's message builder)."""
-        self._message = message
-        self._tools = tool_events
-        self._restored = restored
+        _set(self, "_message", message)
+        _set(self, "_tools", tool_events)
+        _set(self, "_restored", restored)
 
     @property
     def tool_events(self) -> tuple[ContentBlockStop, ...]:
