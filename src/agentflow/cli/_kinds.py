@@ -40,17 +40,13 @@ def tally_kind(tally: Tally, event: Event) -> ToolCall | None:
     """Count what ``event`` means for the summary: tool calls, errors, how the turn ended."""
     dialect = dialect_of(event)
     kind = event.kind
-    for call in dialect.calls(event) if dialect is not None else ():
-        found = tally.tools.get(call.id)
+    calls = list(dialect.calls(event)) if dialect is not None else []
+    if calls or (kind == "tool.started" and event.call_id is not None):
+        call_id = calls[0].id if calls else str(event.call_id)
+        name = (calls[0].name if calls else event.tool_name) or "?"
+        found = tally.tools.get(call_id)
         if found is None:
-            found = tally.tools[call.id] = ToolCall(call.id, call.name or "?", "client")
-        return found
-    if kind == "tool.started" and event.call_id is not None:
-        found = tally.tools.get(event.call_id)
-        if found is None:
-            found = tally.tools[event.call_id] = ToolCall(
-                event.call_id, event.tool_name or "?", "client"
-            )
+            found = tally.tools[call_id] = ToolCall(call_id, name, "client")
         return found
     if kind == "error":
         error = event.error

@@ -27,13 +27,15 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, Sequence
 from contextlib import aclosing
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .builder import MessageBuilder
 from .dialect import MESSAGES
-from .events.models import ContentBlockStop, Interrupted, MessageStop
+from .events.message import Interrupted, MessageStop
 from .response import Failed, stream_response
+from .tail import restored_stop, tool_results, user_blocks
 
 if TYPE_CHECKING:
     from ..core.checkpoint import CheckpointStore
@@ -68,31 +70,6 @@ class RequestMaker(Protocol):
     ) -> dict[str, Any]:
         """The body of one streamed request."""
         ...
-
-
-def _error_result(tool_use_id: str, text: str) -> dict[str, Any]:
-    return {
-        "type": "tool_result",
-        "tool_use_id": tool_use_id,
-        "content": [{"type": "text", "text": text}],
-        "is_error": True,
-    }
-
-
-def _user_blocks(item: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The content blocks of one input: a user message, or one content block."""
-    if "role" in item:
-        if item["role"] != "user":
-            raise ValueError(f"only user content can be sent, got a {item['role']!r} message")
-        content = item.get("content")
-        if isinstance(content, str):
-            return [{"type": "text", "text": content}]
-        if not isinstance(content, list):
-            raise ValueError("a user message needs 'content': a string or content blocks")
-        return [dict(b) for b in content]
-    if isinstance(item.get("type"), str):
-        return [dict(item)]
-    raise ValueError(f"expected a user message or a content block, got {dict(item)!r}")
 
 
 class MessagesChannel:
@@ -160,13 +137,13 @@ class MessagesChannel:
     async def start_turn(self, inputs: Sequence[JSONObject]) -> Collection[str]:
         """Add the inputs as user content; the turn starts with the next request."""
         for item in inputs:
-            self._add(_user_blocks(item))
+            self._add(user_blocks(item))
         return ()
 
     async def send(self, requests: list[JSONObject]) -> Any:
         """``ctx.send``: user messages or content blocks, sent with the next request."""
         for item in requests:
-            self._add(_user_blocks(item))
+            self._add(user_blocks(item))
         return None
 
     async def answer(self, replies: list[JSONObject]) -> None:
@@ -270,21 +247,9 @@ class MessagesChannel:
 
     def _restored(self) -> MessageStop:
         """The conversation's last response as a ``message_stop`` (``restored``)."""
-        last = self.conversation.messages[-1]
-        content = list(last["content"]) if isinstance(last["content"], list) else []
-        tools = []
-        for index, block in enumerate(content):
-            if isinstance(block, dict) and block.get("type") == "tool_use":
-                stop = ContentBlockStop(type="content_block_stop", index=index)
-                stop.enrich(block, block.get("input"))
-                tools.append(stop)
-        reason = self.conversation.stop_reason
-        if tools:
-            reason = "tool_use"
-            self._announced.add(tuple(str(t.call_id) for t in tools))
-        event = MessageStop(type="message_stop")
-        message = {"type": "message", "role": "assistant", "content": content}
-        event.enrich({**message, "stop_reason": reason}, tuple(tools), restored=True)
+        event = restored_stop(self.conversation)
+        if event.tool_events:
+            self._announced.add(tuple(str(t.call_id) for t in event.tool_events))
         return event
 
     def _complete(self, replies: Sequence[Mapping[str, Any]]) -> None:
@@ -301,18 +266,8 @@ class MessagesChannel:
                 given.setdefault(str(block.get("tool_use_id")), block)
             else:
                 more.append(block)
-        results = []
-        for use in uses:
-            call_id, name = str(use.get("id")), use.get("name")
-            result = given.get(call_id) or self.checkpoint.get_result(self.session_id, call_id)
-            if result is None:
-                if name in self._tool_names:
-                    why = f"tool {name!r} gave no result for this call"
-                else:
-                    why = f"no tool named {name!r} is available to this client"
-                self.errors.append(f"{call_id}: answered with an error: {why}")
-                result = _error_result(call_id, why)
-            results.append(result)
+        stored = partial(self.checkpoint.get_result, self.session_id)
+        results = tool_results(uses, given, stored, self._tool_names, self.errors)
         self._pending = []
         self.conversation.add_tool_results(results, more)
 

@@ -109,8 +109,11 @@ async def stream_response(
             raise Failed(error, retryable=True) from exc
     finally:
         await response.aclose()
+    kind = response.headers.get("content-type", "")
+    what = "" if kind.startswith("text/event-stream") else f" (content-type {kind!r})"
     raise Failed(
-        TransportError(f"the POST {PATH} stream ended before message_stop"), retryable=True
+        TransportError(f"the POST {PATH} stream ended before message_stop{what}"),
+        retryable=True,
     )
 
 
