@@ -327,3 +327,23 @@ async def test_usage_counts_only_complete_responses_once_each() -> None:
     assert len(requests) == 1
     assert result.counts["message_delta"] == 2  # an intermediate usage update, then the stop
     assert result.usage.output_tokens == 2  # the final running total, not a sum of updates
+
+
+async def test_serve_follows_the_conversation_while_handlers_keep_sending() -> None:
+    app = new_app()
+    follow_ups = ["and the second?"]
+
+    @app.on(kind="turn.completed")
+    async def more(event: Event, ctx: Context) -> None:
+        if follow_ups:
+            await ctx.send(user_message(follow_ups.pop()))
+
+    scen = scenario(Say("First."), then=[Say("Second.")])
+    conv = Conversation()
+    async with MessagesEmulator(scen) as emu, client_for(emu) as client:
+        with anyio.fail_after(10):
+            result = await app.serve(client, conv, send=["first?"])
+        requests = emu.requests
+    assert [r.position.turn for r in requests if r.position] == [0, 1]
+    assert result.stop_reason == "stream_ended"  # nothing more to send: the loop is done
+    assert conv.text == "Second." and len(conv) == 4
