@@ -9,6 +9,7 @@ an ``error`` event mid-stream, which the client asks again for.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import IO, TYPE_CHECKING
 
 from ..app import App
@@ -19,6 +20,7 @@ from .demo import DemoRun, demo_scenario, view_middleware
 
 if TYPE_CHECKING:
     from ..core.results import RunResult
+    from ..web import Relay
     from ._tally import Tally
     from ._view import View
 
@@ -97,8 +99,14 @@ async def run_demo(
     base_url: str | None = None,
     api_key: str | None = None,
     record_to: IO[str] | None = None,
+    relay: Relay | None = None,
+    on_session: Callable[[str], Awaitable[None]] | None = None,
 ) -> DemoRun:
-    """Run the demo app over the Messages emulator (or ``base_url``) and draw it on ``view``."""
+    """Run the demo app over the Messages emulator (or ``base_url``) and draw it on ``view``.
+
+    With ``relay`` the app also publishes its events and result there (``--web``);
+    ``on_session(conversation_id)`` is awaited before anything is sent.
+    """
     from ..messages import Conversation, MessagesClient
     from ..testing import Emulator
     from .demo_app import PROMPT, make_app
@@ -109,6 +117,8 @@ async def run_demo(
     app = make_app(calls)
     add_client_tools(app, calls)
     app.use(view_middleware(view))
+    if relay is not None:
+        app.use(relay.middleware())
 
     async def drive(url: str, key: str) -> DemoRun:
         conversation = Conversation()
@@ -116,8 +126,12 @@ async def run_demo(
             api_key=key, base_url=url, model=MODEL, max_tokens=1024
         ) as client:
             view.note(f"conversation {conversation.id} on {url}")
+            if on_session is not None:
+                await on_session(conversation.id)
             view.start()
             result = await app.run(client, conversation, send=[PROMPT])
+            if relay is not None:
+                relay.publish_result(conversation.id, result)
         _settle(view.tally, result)
         return DemoRun(conversation.id, result, calls, url)
 

@@ -10,11 +10,17 @@ Point any client at the printed URL (the official SDK: ``base_url=URL``). Withou
 ``--api-key`` any non-empty key is accepted; with it, exactly that key. The host must be a
 loopback address. ``--dialect`` picks the wire: every emulator ``agentflow.testing.Emulator``
 knows (``managed_agents`` by default). Needs the ``emulator`` extra.
+
+``--webhook-url URL`` (loopback; Managed Agents only) also POSTs a signed session webhook
+there on every status change, signed with the ``whsec_`` secret from
+``$AGENTFLOW_WEBHOOK_SECRET`` (or ``--webhook-secret``, which other users of the machine can
+see in the process list); it needs the ``standardwebhooks`` package (the ``cluster`` extra).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from typing import Any
@@ -56,6 +62,20 @@ def register(subparsers: Any) -> None:
         help="the wire to serve: managed_agents (default), messages, or any other emulator "
         "agentflow.testing provides",
     )
+    parser.add_argument(
+        "--webhook-url", default=None, help="POST signed session webhooks to this loopback URL"
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=None,
+        help="the whsec_ signing secret (default: $AGENTFLOW_WEBHOOK_SECRET)",
+    )
+    parser.add_argument(
+        "--webhook-duplicates",
+        type=float,
+        default=0.0,
+        help="fraction (0..1) of webhooks to deliver twice",
+    )
     parser.set_defaults(func=run)
 
 
@@ -96,16 +116,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"agentflow emulator: cannot load scenario: {exc}", file=sys.stderr)
         return 2
 
+    webhooks: dict[str, Any] = {}
+    if args.webhook_url is not None:
+        if args.dialect != "managed_agents":
+            print(
+                "agentflow emulator: --webhook-url is for --dialect managed_agents", file=sys.stderr
+            )
+            return 2
+        secret = args.webhook_secret or os.environ.get("AGENTFLOW_WEBHOOK_SECRET")
+        webhooks = {"webhook_url": args.webhook_url, "webhook_secret": secret}
+        webhooks["webhook_duplicates"] = args.webhook_duplicates
     try:
         emulator = Emulator(
-            scenario, dialect=args.dialect, api_key=args.api_key, host=args.host, port=args.port
+            scenario,
+            dialect=args.dialect,
+            api_key=args.api_key,
+            host=args.host,
+            port=args.port,
+            **webhooks,
         )
-    except ModuleNotFoundError as exc:
-        print(
-            f"agentflow emulator: the {args.dialect} emulator is not available ({exc})",
-            file=sys.stderr,
-        )
-        return 1
+    except (ValueError, ImportError) as exc:  # a dialect whose emulator is not installed too
+        print(f"agentflow emulator: {exc}", file=sys.stderr)
+        return 2
 
     async def serve() -> None:
         async with emulator:

@@ -42,6 +42,8 @@ class Engine:
         self.spawn: Spawn | None = None
         self._changed: anyio.Event | None = None
         self.errors: list[BaseException] = []
+        self.on_event: Callable[[EmulatedSession, dict[str, Any]], None] | None = None
+        """Called with every stored event (the webhook sender listens here)."""
 
     def notify(self) -> None:
         """Wake :meth:`wait_until` callers (an event was stored or a stream came or went)."""
@@ -96,6 +98,8 @@ class Engine:
         stored["processed_at"] = stored.get("processed_at") or self.clock.stamp()
         session.store(stored)
         self.notify()
+        if self.on_event is not None:
+            self.on_event(session, stored)
         etype = stored["type"]
         if etype == "session.thread_created" and isinstance(stored.get("session_thread_id"), str):
             session.threads[stored["session_thread_id"]] = {
@@ -123,6 +127,9 @@ class Engine:
             event = dict(raw)
             if event["type"] != "user.interrupt":
                 event.pop("session_thread_id", None)  # set by the server only
+                thread = _call_thread(session, event)
+                if thread is not None:
+                    event["session_thread_id"] = thread  # routed to that subagent
             if event["type"] == "user.define_outcome":
                 event["outcome_id"] = self.ids.new("outc")
             echo = self.emit(session, event)
@@ -142,9 +149,52 @@ class Engine:
                 answered = True
                 session.resolve(event["tool_use_id"])
         if answered and session.pending:
-            self.emit_idle(session, {"type": "requires_action", "event_ids": list(session.pending)})
+            self.emit_pause(session)
         self.kick(session)
         return echoes
+
+    def emit_pause(self, session: EmulatedSession) -> None:
+        """Idle with ``requires_action`` naming every pending call: the session's own idle,
+        or the blocked subagent thread's (the session itself keeps running)."""
+        stop = {"type": "requires_action", "event_ids": list(session.pending)}
+        thread_id = session.active.blocked_thread if session.active is not None else None
+        if thread_id is None:
+            self.emit_idle(session, stop)
+            return
+        info = session.threads.get(thread_id, {})
+        self.emit(
+            session,
+            {
+                "type": "session.thread_status_idle",
+                "session_thread_id": thread_id,
+                "agent_name": info.get("agent_name", "agent"),
+                "stop_reason": stop,
+            },
+        )
+
+    def thread_named(self, session: EmulatedSession, name: str) -> str:
+        """The id of the session's subagent thread called ``name``, created on first use."""
+        for thread_id, info in session.threads.items():
+            if info.get("agent_name") == name:
+                return thread_id
+        thread_id = self.ids.new("sthr")
+        self.emit(
+            session,
+            {"type": "session.thread_created", "session_thread_id": thread_id, "agent_name": name},
+        )
+        return thread_id
+
+    def thread_running(self, session: EmulatedSession, thread_id: str) -> None:
+        """Emit ``session.thread_status_running`` for a subagent thread."""
+        name = session.threads.get(thread_id, {}).get("agent_name", "agent")
+        self.emit(
+            session,
+            {
+                "type": "session.thread_status_running",
+                "session_thread_id": thread_id,
+                "agent_name": name,
+            },
+        )
 
     def _confirm(self, session: EmulatedSession, event: dict[str, Any]) -> None:
         call = session.pending[event["tool_use_id"]]
@@ -213,7 +263,12 @@ class Engine:
                     session.active = TurnState(steps, origin)
                     self._running(session)
                 else:
-                    self._running(session)
+                    thread_id = session.active.blocked_thread
+                    session.active.blocked_thread = None
+                    if thread_id is None:
+                        self._running(session)
+                    else:
+                        self.thread_running(session, thread_id)
                     for call in session.active.resolved:
                         result = tool_result_event(call)
                         if result is not None:
@@ -276,3 +331,18 @@ class Engine:
         count = len(session.subscribers)
         session.close_streams(frame)
         return count
+
+
+_REPLY_TARGETS = {
+    "user.tool_confirmation": "tool_use_id",
+    "user.custom_tool_result": "custom_tool_use_id",
+    "user.tool_result": "tool_use_id",
+}
+
+
+def _call_thread(session: EmulatedSession, event: dict[str, Any]) -> str | None:
+    """The subagent thread of the call a reply answers (the server routes it there)."""
+    key = _REPLY_TARGETS.get(event["type"])
+    call = session.pending.get(str(event.get(key))) if key else None
+    thread = None if call is None else call.event.get("session_thread_id")
+    return thread if isinstance(thread, str) else None

@@ -55,6 +55,8 @@ class TurnState:
     origin: str
     pos: int = 0
     resolved: list[PendingCall] = field(default_factory=list)
+    blocked_thread: str | None = None
+    """The subagent thread whose calls the turn waits on (``None``: the session's own)."""
 
 
 @dataclass
