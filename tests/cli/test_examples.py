@@ -56,6 +56,7 @@ PLAIN_RUNS = (
     "custom_tools.py",
     "stream_vs_poll.py",
     "orxhestra_agent.py",
+    "order_status.py",
 )
 
 
@@ -166,6 +167,46 @@ def test_orxhestra_agent_is_gated_answered_and_given_the_apps_tool(
         "  disk_usage (custom): ok",
         "  delete_file (confirmation): denied, decided by agentflow.confirm",
     ]
+
+
+def test_order_status_shows_each_tool_as_soon_as_it_is_named_and_runs_two_at_once(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["order_status.py"]
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "you: Where are my orders? My email is ana@example.com."
+    search = lines.index("  [Searching order database…]")
+    assert lines[search - 1] == "Let me look up your orders."  # streamed text, then the tool
+    assert lines.count("  [Checking shipping status…]") == 2
+    batch = "  [running 2 tool call(s) at once: get_shipping_status, get_shipping_status]"
+    assert lines.index(batch) > lines.index("  [Checking shipping status…]")
+    assert any(line.startswith("Your espresso machine (A-1042) is in transit") for line in lines)
+    assert "stop: end_turn" in lines
+    assert re.search(r"^time to first token: \d+\.\d{3} s$", done.stdout, re.MULTILINE)
+    assert re.search(r"^tokens: [1-9]\d* in, [1-9]\d* out$", done.stdout, re.MULTILINE)
+    assert "  get_shipping_status {'order_id': 'A-1043'} -> ok in " in done.stdout
+
+
+def test_order_status_talks_to_the_messages_api_named_by_the_environment(tmp_path: Path) -> None:
+    from agentflow.testing.messages import MessagesEmulator
+
+    scenario = Scenario.simple("Your order A-1042 arrives Friday.")
+    conversation = tmp_path / "chat.json"
+    with MessagesEmulator(scenario, api_key="sk-test-key").run_in_thread() as emu:
+        done = _run(
+            "order_status.py", "--api", "--model", "claude-x", "--conversation",
+            str(conversation), "Where is A-1042?",
+            ANTHROPIC_API_KEY="sk-test-key", ANTHROPIC_BASE_URL=emu.base_url,
+        )  # fmt: skip
+        requests = emu.requests
+    assert done.returncode == 0, done.stderr
+    assert "Your order A-1042 arrives Friday." in done.stdout
+    assert [r.body["model"] for r in requests] == ["claude-x"]
+    assert "sk-test-key" not in done.stdout + done.stderr
+    assert "Your order A-1042 arrives Friday." in conversation.read_text("utf-8")
+    no_key = _run("order_status.py", "--api")
+    assert no_key.returncode == 2 and "set ANTHROPIC_API_KEY" in no_key.stderr
 
 
 def test_the_emulator_fixture_example_passes_under_pytest() -> None:
