@@ -79,6 +79,8 @@ if TYPE_CHECKING:
     )
     from .managed_agents.client import ManagedAgentsClient
     from .managed_agents.events import UnknownEvent, parse_event
+    from .messages.client import MessagesClient
+    from .messages.conversation import Conversation
     from .plugins import hookimpl
     from .wire.backoff import Backoff
 
@@ -97,6 +99,7 @@ _EXPORTS: dict[str, str] = {
     "CheckpointStore": ".core.checkpoint",
     "ConflictError": ".core.exceptions",
     "Context": ".core.context",
+    "Conversation": ".messages.conversation",
     "Decision": ".core.verdicts",
     "DecodeError": ".core.exceptions",
     "Deny": ".core.verdicts",
@@ -107,6 +110,7 @@ _EXPORTS: dict[str, str] = {
     "KINDS": ".core.events",
     "ManagedAgentsClient": ".managed_agents.client",
     "MemoryCheckpointStore": ".core.checkpoint",
+    "MessagesClient": ".messages.client",
     "NotFoundError": ".core.exceptions",
     "Pause": ".core.dialect",
     "PermissionDeniedError": ".core.exceptions",
@@ -156,6 +160,7 @@ __all__ = [
     "CheckpointStore",
     "ConflictError",
     "Context",
+    "Conversation",
     "Decision",
     "DecodeError",
     "Deny",
@@ -166,6 +171,7 @@ __all__ = [
     "KINDS",
     "ManagedAgentsClient",
     "MemoryCheckpointStore",
+    "MessagesClient",
     "NotFoundError",
     "Pause",
     "PermissionDeniedError",

@@ -56,7 +56,7 @@ def test_the_m8tes_demo_as_json_lines_is_the_run_frames_as_sent(
 
 def test_the_m8tes_demo_cannot_record(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--dialect", "m8tes", "--record", os.devnull]) != 0
-    assert "--record is not available with --dialect m8tes" in capsys.readouterr().err
+    assert "--record records Managed Agents sessions only" in capsys.readouterr().err
 
 
 def test_the_emulator_command_serves_the_m8tes_runs_api() -> None:

@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..app import App
 from ..core.events import Event
 from ..middleware import ErrorEscalation, LoggingMiddleware
 from ..plugins import Allow, Deny
+from ._common import CommandError
 from ._tally import clip
 from ._view import JsonView, View
+from .demo import DemoRun, demo_scenario
 
 if TYPE_CHECKING:
     from ..core.chain import Next
     from ..core.context import Context
     from ..web import Relay
-    from .demo import DemoRun
 
-__all__ = ["make_m8tes_app", "run_m8tes_demo"]
+__all__ = ["make_m8tes_app", "run_demo"]
 
 
 def make_m8tes_app(trace: list[str]) -> App:
@@ -122,23 +123,27 @@ def view_m8tes(view: View) -> Any:
     return show
 
 
-async def run_m8tes_demo(
+async def run_demo(
     view: View,
     *,
     delay: float | None = None,
-    trace: list[str] | None = None,
+    record_to: IO[str] | None = None,
     relay: Relay | None = None,
     on_session: Callable[[str], Awaitable[None]] | None = None,
+    trace: list[str] | None = None,
 ) -> DemoRun:
     """Start the m8tes emulator, create a run of the demo scenario and follow it with the app.
 
     With ``relay``, the app also publishes its events and result there (``--web``);
     ``on_session(run_id)`` is awaited once the run exists, before it is followed.
+    ``record_to`` is refused: recording follows Managed Agents sessions only.
     """
     from ..m8tes import M8tesClient
     from ..testing import Emulator
-    from .demo import DemoRun, demo_scenario
     from .demo_app import PROMPT
+
+    if record_to is not None:
+        raise CommandError("--record records Managed Agents sessions only")
 
     calls: list[str] = [] if trace is None else trace
     app = make_m8tes_app(calls)
