@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from .core.results import RunResult, TokenUsage, ToolCallRecord
     from .core.routes import Router, StopPropagation
     from .core.verdicts import Allow, Decision, Deny, Verdict
+    from .m8tes.client import M8tesClient
     from .managed_agents.builders import (
         custom_tool_result,
         define_outcome,
@@ -108,6 +109,7 @@ _EXPORTS: dict[str, str] = {
     "Event": ".core.events",
     "EventPath": ".core.path",
     "KINDS": ".core.events",
+    "M8tesClient": ".m8tes.client",
     "ManagedAgentsClient": ".managed_agents.client",
     "MemoryCheckpointStore": ".core.checkpoint",
     "MessagesClient": ".messages.client",
@@ -169,6 +171,7 @@ __all__ = [
     "Event",
     "EventPath",
     "KINDS",
+    "M8tesClient",
     "ManagedAgentsClient",
     "MemoryCheckpointStore",
     "MessagesClient",
