@@ -1,6 +1,6 @@
-"""The core's observer hooks (agentflow.core.observe), with a plain recording observer: what
-each hook sees, that it wraps the work in the work's own context, and that it costs and
-breaks nothing."""
+"""The core's observer hooks (agentflow.core.observe and .observers), with a plain recording
+observer: what each hook sees, that it wraps the work in the work's own context, and that it
+costs and breaks nothing."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from agentflow.core.actions.router import ActionsRouter
 from agentflow.core.exceptions import BadRequestError, ServerError
 from agentflow.core.observe import (
     Observer,
-    Observers,
     PostObservation,
     ReconnectObservation,
     RunObservation,
 )
+from agentflow.core.observers import Observers
 from agentflow.managed_agents.dialect import MANAGED_AGENTS
 from agentflow.testing import CustomTool, Say, Scenario, Tool, Turn
 

@@ -32,7 +32,7 @@ from .config import Actions
 from .context import Context
 from .exceptions import DispatchError, SessionErrorRaised
 from .inject import describe
-from .observe import Observers
+from .observers import Observers
 from .on_error import ErrorHandlers
 from .routes import Route, Router, StopPropagation
 

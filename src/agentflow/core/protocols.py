@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .config import Actions
     from .context import Context
     from .events import Event
-    from .observe import Observers
+    from .observers import Observers
 
 __all__ = ["Dispatcher"]
 

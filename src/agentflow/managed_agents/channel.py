@@ -19,7 +19,7 @@ from .dialect import MANAGED_AGENTS
 
 if TYPE_CHECKING:
     from ..core.checkpoint import CheckpointStore
-    from ..core.observe import Observers
+    from ..core.observers import Observers
     from ..core.types import JSONObject
     from .events import ManagedAgentsEvent
     from .resources import Events

@@ -31,7 +31,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..checkpoint import CheckpointStore, MemoryCheckpointStore
-from ..observe import Observers
+from ..observers import Observers
 from ..questions import QuestionHandlers
 from .post import Poster
 from .records import unanswered_record

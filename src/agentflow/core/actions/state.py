@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from ..checkpoint import CheckpointStore
     from ..context import Context
     from ..dialect import Call, Dialect
-    from ..observe import Observers
+    from ..observers import Observers
     from ..results import ToolCallRecord
 
 __all__ = ["RouterState"]
