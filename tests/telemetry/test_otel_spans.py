@@ -12,7 +12,7 @@ import pytest
 from opentelemetry.trace import StatusCode
 from otel_support import API_KEY, Telemetry, ids_of, one_turn, parent_id, run_turn, span_id
 
-from agentflow import Allow, Deny, MemoryCheckpointStore
+from agentflow import Allow, Deny, DispatchError, MemoryCheckpointStore
 from agentflow.testing import CustomTool, Say, Tool
 
 
@@ -220,3 +220,22 @@ async def test_event_spans_only_when_asked_each_under_the_run(otel: Telemetry, h
     assert message.attributes["agentflow.event.kind"] == "message.completed"
     assert message.attributes["agentflow.session.id"] == result.session_id
     assert parent_id(otel.one("user.handler")) == span_id(message)
+
+
+async def test_a_run_that_raises_ends_its_span_in_error_with_the_partial_result(
+    otel: Telemetry,
+) -> None:
+    app = otel.app()
+
+    @app.on("agent.message")
+    def fail(event: Any) -> None:
+        raise LookupError("handler bug")
+
+    with pytest.raises(DispatchError) as raised:
+        await run_turn(app, one_turn(Say("One.")))
+    run = otel.one("agentflow.run")
+    assert run.status.status_code is StatusCode.ERROR
+    assert run.attributes is not None
+    assert run.attributes["agentflow.run.stop_reason"] == "error"
+    assert run.attributes["agentflow.run.events"] == raised.value.run_result.events
+    assert [e.name for e in run.events] == ["exception"]
