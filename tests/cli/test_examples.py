@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from agentflow.testing import Emulator, Scenario
+from agentflow.testing import DEFAULT_API_KEY, Emulator, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -57,6 +59,7 @@ PLAIN_RUNS = (
     "stream_vs_poll.py",
     "orxhestra_agent.py",
     "order_status.py",
+    "telemetry.py",
 )
 
 
@@ -207,6 +210,58 @@ def test_order_status_talks_to_the_messages_api_named_by_the_environment(tmp_pat
     assert "Your order A-1042 arrives Friday." in conversation.read_text("utf-8")
     no_key = _run("order_status.py", "--api")
     assert no_key.returncode == 2 and "set ANTHROPIC_API_KEY" in no_key.stderr
+
+
+def _json_documents(text: str) -> list[dict[str, Any]]:
+    """The JSON documents the console exporters printed one after the other."""
+    decoder, docs, pos = json.JSONDecoder(), [], 0
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        doc, pos = decoder.raw_decode(text, pos)
+        docs.append(doc)
+    return docs
+
+
+def test_telemetry_prints_nested_spans_and_metrics(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["telemetry.py"]
+    assert done.returncode == 0, done.stderr
+    assert "turn ended: end_turn" in done.stderr
+    docs = _json_documents(done.stdout)
+    spans = {d["name"]: d for d in docs if "context" in d}
+    assert set(spans) == {
+        "agentflow.run",
+        "execute_tool get_weather",
+        "execute_tool get_forecast",
+        "weather lookup",
+        "agentflow.policy",
+        "agentflow.reply.post",
+    }
+    run_id = spans["agentflow.run"]["context"]["span_id"]
+    assert spans["agentflow.run"]["parent_id"] is None
+    for name in ("execute_tool get_weather", "execute_tool get_forecast", "agentflow.policy"):
+        assert spans[name]["parent_id"] == run_id, name
+    weather = spans["execute_tool get_weather"]
+    assert spans["weather lookup"]["parent_id"] == weather["context"]["span_id"]
+    assert weather["attributes"]["gen_ai.tool.call.id"].startswith("sevt_")
+    forecast = spans["execute_tool get_forecast"]
+    assert forecast["status"]["status_code"] == "ERROR"
+    assert [e["name"] for e in forecast["events"]] == ["exception"]
+    assert spans["agentflow.policy"]["attributes"]["agentflow.policy.verdict"] == "allow"
+    assert spans["agentflow.reply.post"]["attributes"]["agentflow.reply.sent"] == 3
+    (exported,) = [d for d in docs if "resource_metrics" in d]
+    names = {
+        m["name"]
+        for r in exported["resource_metrics"]
+        for s in r["scope_metrics"]
+        for m in s["metrics"]
+    }
+    assert {"agentflow.events", "agentflow.tool.duration", "agentflow.replies.sent"} <= names
+    assert DEFAULT_API_KEY not in done.stdout + done.stderr
+    assert "Paris" not in json.dumps(weather["attributes"])  # tool input: not unless asked
 
 
 def test_the_emulator_fixture_example_passes_under_pytest() -> None:
