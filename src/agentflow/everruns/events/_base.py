@@ -66,6 +66,12 @@ class EverrunsEvent(BaseModel, Event):
         return self.model_dump(mode="json", exclude_unset=True)
 
     @property
+    def error(self) -> ErrorInfo | None:
+        """The error the event reports (``turn.failed``, an unsuccessful ``tool.completed``,
+        ...); ``None`` on every other event."""
+        return None
+
+    @property
     def turn_id(self) -> str | None:
         """The turn the event belongs to (from ``context``, else from ``data``)."""
         found = self.context.turn_id
@@ -98,6 +104,11 @@ class StreamControl(BaseModel, Event):
     def kind(self) -> str | None:
         """``stream.connected`` or ``stream.disconnecting``."""
         return self.event_kind
+
+    @property
+    def error(self) -> None:
+        """Control frames report no error."""
+        return None
 
     @property
     def raw(self) -> dict[str, Any]:
