@@ -74,6 +74,12 @@ def register(subparsers: Any) -> None:
         metavar="FILE.jsonl",
         help="also save the session's events there (replay them with agentflow replay)",
     )
+    parser.add_argument(
+        "--dialect",
+        choices=("managed_agents", "everruns"),
+        default="managed_agents",
+        help="which agent wire the emulated agent speaks (default: managed_agents)",
+    )
     parser.set_defaults(func=main)
 
 
@@ -207,7 +213,14 @@ def _main(args: argparse.Namespace, record_to: IO[str] | None) -> int:
         with anyio.CancelScope() as scope:
             view.out.on_close = scope.cancel
             with log_to(log_lines(view, json_lines=args.json), verbose=args.verbose):
-                run = await run_demo(view, delay=args.delay, record_to=record_to)
+                if args.dialect == "everruns":  # the Everruns wiring lives in its own module
+                    from .demo_everruns import run_everruns_demo
+
+                    run = await run_everruns_demo(
+                        view, DemoRun, delay=args.delay, record_to=record_to
+                    )
+                else:
+                    run = await run_demo(view, delay=args.delay, record_to=record_to)
             view.finish(_extra_rows(run))
         if view.out.closed:
             return 0

@@ -46,6 +46,12 @@ def register(subparsers: Any) -> None:
         "--host", default="127.0.0.1", help="loopback address to bind (127.0.0.1, localhost or ::1)"
     )
     parser.add_argument("--api-key", default=None, help="require exactly this API key")
+    parser.add_argument(
+        "--dialect",
+        choices=("managed_agents", "everruns"),
+        default="managed_agents",
+        help="which agent wire to serve (default: managed_agents)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -79,11 +85,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     async def serve() -> None:
-        emulator = Emulator(scenario, api_key=args.api_key, host=args.host, port=args.port)
+        emulator = Emulator(
+            scenario, dialect=args.dialect, api_key=args.api_key, host=args.host, port=args.port
+        )
         async with emulator:
             print(
                 f"agentflow emulator listening on {emulator.base_url} (Ctrl+C to stop)", flush=True
             )
+            if args.dialect == "everruns":  # its channel surface (agent key) has its own URL
+                agent_url = getattr(emulator, "agent_url", "")
+                print(f"everruns channel surface: {agent_url}", flush=True)
             with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 async for _ in signals:
                     break
