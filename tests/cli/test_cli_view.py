@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from agentflow.cli._output import Writer
 from agentflow.cli._choose import make_view
+from agentflow.cli._output import Writer
 from agentflow.cli._view import JsonView, PlainView
 from agentflow.events import parse_event
 

@@ -175,7 +175,7 @@ async def test_a_gated_agentflow_tool_that_is_denied_never_runs() -> None:
 
 
 def test_reply_text_keeps_text_and_writes_other_blocks_as_json() -> None:
-    from agentflow._tools import ToolReply
+    from agentflow.tools import ToolReply
 
     image: dict[str, Any] = {"type": "image", "source": {"type": "url", "url": "u"}}
     reply = ToolReply([{"type": "text", "text": "a"}, image, {"type": "text", "text": "b"}])

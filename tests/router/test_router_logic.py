@@ -19,10 +19,10 @@ from agentflow import (
     TransportError,
 )
 from agentflow.core.context import Context
-from agentflow.managed_agents.router import RequiresActionRouter, needs_confirmation
-from agentflow.tools import ToolRegistry
 from agentflow.events import parse_event
+from agentflow.managed_agents.router import RequiresActionRouter, needs_confirmation
 from agentflow.plugins import AllowList, DenyList, make_plugin_manager
+from agentflow.tools import ToolRegistry
 
 _ts = itertools.count()
 

@@ -8,8 +8,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from agentflow import ToolError
-from agentflow.tools.schema import parse_docstring
 from agentflow.tools import ToolRegistry
+from agentflow.tools.schema import parse_docstring
 
 
 class Address(BaseModel):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from importlib.util import find_spec
@@ -22,6 +23,7 @@ from ..managed_agents.builders import user_message
 from ._choose import make_view
 from ._common import CommandError, add_view_args, fail, log_lines, log_to, run_async
 from ._view import View
+from ._web import add_web_args, page_opened, serve_web, settle
 
 if TYPE_CHECKING:
     from ..core.chain import Next
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from ..core.events import Event
     from ..core.results import RunResult
     from ..testing import Scenario
+    from ..web import Relay
 
 __all__ = ["DemoRun", "demo_scenario", "register", "run_demo", "view_middleware"]
 
@@ -39,6 +42,7 @@ examples:
   agentflow demo --json | head   one event per line as JSON
   agentflow demo -v              also show spans, usage and the LoggingMiddleware lines
   agentflow demo --record demo.jsonl
+  agentflow demo --web           also show it on a live page (the address is printed)
   agentflow replay demo.jsonl --app agentflow.cli.demo_app:app   replay it offline
 
 The demo needs no API key and no network: the agent is the built-in emulator, scripted to
@@ -74,6 +78,7 @@ def register(subparsers: Any) -> None:
         metavar="FILE.jsonl",
         help="also save the session's events there (replay them with agentflow replay)",
     )
+    add_web_args(parser)
     parser.add_argument(
         "--dialect",
         choices=("managed_agents", "everruns"),
@@ -124,12 +129,16 @@ async def run_demo(
     base_url: str | None = None,
     api_key: str | None = None,
     record_to: IO[str] | None = None,
+    relay: Relay | None = None,
+    on_session: Callable[[str], Awaitable[None]] | None = None,
 ) -> DemoRun:
     """Run the demo app against the demo scenario and draw it on ``view``.
 
     Without ``base_url`` an emulator is started (and stopped) here; with one, the demo runs
     against that server (an emulator serving :func:`demo_scenario`). With ``record_to``, the
-    session is then recorded there as ``agentflow record`` does (JSON lines).
+    session is then recorded there as ``agentflow record`` does (JSON lines). With ``relay``,
+    the app also publishes its events and its result there (the ``--web`` page);
+    ``on_session(session_id)`` is awaited once the session exists, before anything is sent.
     """
     from ..managed_agents.client import ManagedAgentsClient
     from ..testing import Emulator
@@ -138,6 +147,8 @@ async def run_demo(
     calls: list[str] = [] if trace is None else trace
     app = make_app(calls)
     app.use(view_middleware(view))
+    if relay is not None:
+        app.use(relay.middleware())
 
     async def drive(url: str, key: str) -> DemoRun:
         async with ManagedAgentsClient(api_key=key, base_url=url) as client:
@@ -147,10 +158,14 @@ async def run_demo(
                 title="agentflow demo",
             )
             view.note(f"session {session.id} on {url}")
+            if on_session is not None:
+                await on_session(session.id)
             view.start()
             result = await app.run(
                 client, session.id, send=[user_message(PROMPT)], event_deltas=DELTA_TYPES
             )
+            if relay is not None:
+                relay.publish_result(session.id, result)
         if record_to is not None:
             from .record import record
 
@@ -216,9 +231,13 @@ def _main(args: argparse.Namespace, record_to: IO[str] | None) -> int:
                 if args.dialect == "everruns":  # the Everruns wiring lives in its own module
                     from .demo_everruns import run_everruns_demo
 
+                    if args.web:
+                        raise CommandError("--web is not available with --dialect everruns yet")
                     run = await run_everruns_demo(
                         view, DemoRun, delay=args.delay, record_to=record_to
                     )
+                elif args.web:
+                    run = await _demo_on_the_web(view, args, record_to)
                 else:
                     run = await run_demo(view, delay=args.delay, record_to=record_to)
             view.finish(_extra_rows(run))
@@ -228,3 +247,19 @@ def _main(args: argparse.Namespace, record_to: IO[str] | None) -> int:
         return 0 if ok else 1
 
     return run_async("agentflow demo", go, close=view.close)
+
+
+async def _demo_on_the_web(
+    view: View, args: argparse.Namespace, record_to: IO[str] | None
+) -> DemoRun:
+    """The demo with ``--web``: it starts once the page is open, so the page shows it live."""
+    from ..web import Relay
+
+    relay = Relay()
+    async with serve_web(relay, args.port) as server:
+        opened = page_opened(server, view, "the demo starts when that page is open")
+        run = await run_demo(
+            view, delay=args.delay, record_to=record_to, relay=relay, on_session=opened
+        )
+        await settle(relay, run.session_id, view, wait_for_page=False)
+    return run

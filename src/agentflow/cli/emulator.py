@@ -8,11 +8,17 @@
 Point any client at the printed URL (the official SDK: ``base_url=URL``). Without
 ``--api-key`` any non-empty key is accepted; with it, exactly that key. The host must be a
 loopback address. Needs the ``emulator`` extra.
+
+``--webhook-url URL`` (loopback) also POSTs a signed session webhook there on every status
+change, signed with the ``whsec_`` secret from ``$AGENTFLOW_WEBHOOK_SECRET`` (or
+``--webhook-secret``, which other users of the machine can see in the process list); it
+needs the ``standardwebhooks`` package (the ``cluster`` extra).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from typing import Any
@@ -46,6 +52,20 @@ def register(subparsers: Any) -> None:
         "--host", default="127.0.0.1", help="loopback address to bind (127.0.0.1, localhost or ::1)"
     )
     parser.add_argument("--api-key", default=None, help="require exactly this API key")
+    parser.add_argument(
+        "--webhook-url", default=None, help="POST signed session webhooks to this loopback URL"
+    )
+    parser.add_argument(
+        "--webhook-secret",
+        default=None,
+        help="the whsec_ signing secret (default: $AGENTFLOW_WEBHOOK_SECRET)",
+    )
+    parser.add_argument(
+        "--webhook-duplicates",
+        type=float,
+        default=0.0,
+        help="fraction (0..1) of webhooks to deliver twice",
+    )
     parser.add_argument(
         "--dialect",
         choices=("managed_agents", "everruns"),
@@ -84,10 +104,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"agentflow emulator: cannot load scenario: {exc}", file=sys.stderr)
         return 2
 
-    async def serve() -> None:
+    webhooks: dict[str, Any] = {}
+    if args.webhook_url is not None and args.dialect != "managed_agents":
+        print("agentflow emulator: --webhook-url needs --dialect managed_agents", file=sys.stderr)
+        return 2
+    if args.webhook_url is not None:
+        secret = args.webhook_secret or os.environ.get("AGENTFLOW_WEBHOOK_SECRET")
+        webhooks = {"webhook_url": args.webhook_url, "webhook_secret": secret}
+        webhooks["webhook_duplicates"] = args.webhook_duplicates
+    try:
         emulator = Emulator(
-            scenario, dialect=args.dialect, api_key=args.api_key, host=args.host, port=args.port
+            scenario,
+            dialect=args.dialect,
+            api_key=args.api_key,
+            host=args.host,
+            port=args.port,
+            **webhooks,
         )
+    except (ValueError, ImportError) as exc:
+        print(f"agentflow emulator: {exc}", file=sys.stderr)
+        return 2
+
+    async def serve() -> None:
         async with emulator:
             print(
                 f"agentflow emulator listening on {emulator.base_url} (Ctrl+C to stop)", flush=True

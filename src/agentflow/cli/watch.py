@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -21,6 +21,10 @@ from ._common import (
     run_async,
 )
 from ._view import View
+from ._web import add_web_args, announce, serve_web, settle
+
+if TYPE_CHECKING:
+    from ..web import Relay
 
 __all__ = ["register", "watch"]
 
@@ -30,6 +34,7 @@ examples:
   agentflow watch sesn_011CZkZmTQqQ6V                  history, then live until Ctrl-C
   agentflow watch sesn_011CZkZmTQqQ6V --until-idle     stop when the current turn ends
   agentflow watch sesn_011CZkZmTQqQ6V --json | jq .type
+  agentflow watch sesn_011CZkZmTQqQ6V --web            also on a live page (address printed)
 
 The key comes from ANTHROPIC_API_KEY; the base URL from --base-url, else ANTHROPIC_BASE_URL,
 else the public API. Watching only reads: nothing is sent to the session.
@@ -63,6 +68,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="do not ask for message previews (text then appears when each message is done)",
     )
+    add_web_args(parser)
     parser.set_defaults(func=main)
 
 
@@ -75,8 +81,12 @@ async def watch(
     history: bool = True,
     until_idle: bool = False,
     deltas: bool = True,
+    relay: Relay | None = None,
 ) -> None:
-    """Draw ``session_id``'s events on ``view`` until the session ends (or the turn, or Ctrl-C)."""
+    """Draw ``session_id``'s events on ``view`` until the session ends (or the turn, or Ctrl-C).
+
+    With ``relay``, every event is also published there (the ``--web`` page).
+    """
     from ..managed_agents.client import ManagedAgentsClient
 
     async with ManagedAgentsClient(api_key=api_key, base_url=base_url) as client:
@@ -95,6 +105,21 @@ async def watch(
         async with stream:
             async for event in stream:
                 view.show(event)
+                if relay is not None:
+                    relay.publish(session_id, event)
+
+
+async def _watch_on_the_web(
+    view: View, session_id: str, port: int, options: dict[str, Any]
+) -> None:
+    """``watch`` with ``--web``: the page replays what it missed, so it may open at any time."""
+    from ..web import Relay
+
+    relay = Relay()
+    async with serve_web(relay, port) as server:
+        announce(view, f"web view: {server.page_url(session_id)}")
+        await watch(view, session_id, relay=relay, **options)
+        await settle(relay, session_id, view, wait_for_page=True)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -103,18 +128,20 @@ def main(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         key = api_key_from_env()
+        options: dict[str, Any] = {
+            "api_key": key,
+            "base_url": args.base_url,
+            "history": not args.no_history,
+            "until_idle": args.until_idle,
+            "deltas": not args.no_deltas,
+        }
         with anyio.CancelScope() as scope:
             view.out.on_close = scope.cancel
             with log_to(log_lines(view, json_lines=args.json), verbose=args.verbose):
-                await watch(
-                    view,
-                    args.session_id,
-                    api_key=key,
-                    base_url=args.base_url,
-                    history=not args.no_history,
-                    until_idle=args.until_idle,
-                    deltas=not args.no_deltas,
-                )
+                if args.web:
+                    await _watch_on_the_web(view, args.session_id, args.port, options)
+                else:
+                    await watch(view, args.session_id, **options)
         view.finish()
         return 0
 

@@ -24,8 +24,8 @@ from typing import Any, TypeAlias
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 
-from .._exceptions import ToolError
-from ..plugins import Allow, Deny, Verdict
+from ..core.exceptions import ToolError
+from ..core.verdicts import Allow, Deny, Verdict
 from ._calls import ToolCall, remember_context, tool_call_scope
 
 __all__ = ["Decide", "GatedTool", "ToolDenied", "gate_agent", "gate_tools", "tool_registries"]

@@ -1,8 +1,8 @@
 """agentflow tools (what ``@app.tool`` registers) as tools an orxhestra agent can call.
 
 The agent's model sees the tool's name, description and JSON schema. A call runs
-:meth:`agentflow._tools.Tool.call`, which validates the input with pydantic, runs the function
-and never raises; its :class:`~agentflow._tools.ToolReply` becomes the tool response:
+:meth:`agentflow.tools.Tool.call`, which validates the input with pydantic, runs the function
+and never raises; its :class:`~agentflow.tools.ToolReply` becomes the tool response:
 
 ==========================  ===============================================================
 the reply                   what orxhestra records
@@ -25,9 +25,9 @@ from typing import Any, TypeAlias
 
 from langchain_core.tools import BaseTool, ToolException
 
-from .._context import Context
-from .._exceptions import ToolError
-from .._tools import Tool, ToolReply
+from ..core.context import Context
+from ..core.exceptions import ToolError
+from ..tools import Tool, ToolReply
 from ._calls import ToolCall, remember_context, tool_call_scope
 
 __all__ = ["AgentflowTool", "ContextFor", "ToolFailed", "adapt_tools", "reply_text"]
@@ -54,7 +54,7 @@ def _no_context(call: ToolCall) -> Context | None:
 
 
 class AgentflowTool(BaseTool):
-    """One agentflow :class:`~agentflow._tools.Tool` as a LangChain tool for orxhestra."""
+    """One agentflow :class:`~agentflow.tools.Tool` as a LangChain tool for orxhestra."""
 
     tool: Tool
     context: ContextFor = _no_context

@@ -34,6 +34,7 @@ from .session import EmulatedSession
 
 if TYPE_CHECKING:
     from .server import Controls, FailRule, RequestRecord
+    from .webhooks import WebhookDelivery, WebhookSender
 
 __all__ = ["DEFAULT_API_KEY", "DIALECT_EMULATORS", "Emulator", "as_scenario"]
 
@@ -74,6 +75,11 @@ class Emulator(LocalServer):
     with a key, exactly that key is required (401 otherwise). ``host`` must be a loopback
     address; ``port=0`` picks a free port. Shutdown is bounded by ``shutdown_timeout``.
     ``dialect`` other than ``"managed_agents"`` returns that wire's emulator instead.
+
+    With ``webhook_url`` (a loopback URL) and ``webhook_secret`` (``whsec_...``), every status
+    change of a session is also POSTed there as a signed thin session webhook
+    (:mod:`~agentflow.testing.managed_agents.webhooks`); ``webhook_duplicates`` (0..1)
+    redelivers that fraction once more. See :attr:`webhook_deliveries`.
     """
 
     dialect = "managed_agents"
@@ -92,6 +98,9 @@ class Emulator(LocalServer):
         host: str = "127.0.0.1",
         port: int = 0,
         shutdown_timeout: float = 5.0,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        webhook_duplicates: float = 0.0,
     ) -> None:
         super().__init__(api_key=api_key, host=host, port=port, shutdown_timeout=shutdown_timeout)
         self.scenario = as_scenario(scenario)
@@ -99,6 +108,22 @@ class Emulator(LocalServer):
         self._engine.errors = self._errors
         self._engine.spawn = self.spawn
         self._controls: Controls | None = None
+        self._webhooks: WebhookSender | None = None
+        if webhook_url is not None or webhook_secret is not None:
+            self._webhooks = self._webhook_sender(webhook_url, webhook_secret, webhook_duplicates)
+
+    def _webhook_sender(
+        self, url: str | None, secret: str | None, duplicates: float
+    ) -> WebhookSender:
+        from .webhooks import WebhookSender
+
+        if not url or not secret:
+            raise ValueError("webhooks need both webhook_url and webhook_secret")
+        sender = WebhookSender(url, secret, duplicates=duplicates, seed=self.scenario.faults.seed)
+        sender.spawn = self.spawn
+        sender.notify = self._engine.notify
+        self._engine.on_event = sender.observe
+        return sender
 
     def __repr__(self) -> str:
         state = self.base_url if self.running else "not running"
@@ -134,6 +159,19 @@ class Emulator(LocalServer):
     def pending(self, session_id: str) -> list[str]:
         """Ids of the tool-call events the session currently waits on."""
         return list(self._engine.sessions[session_id].pending)
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every webhook POST made so far, in order (empty without a ``webhook_url``)."""
+        return [] if self._webhooks is None else list(self._webhooks.deliveries)
+
+    async def wait_for_webhooks(self, count: int) -> list[WebhookDelivery]:
+        """Wait until ``count`` webhook POSTs were made; returns them all.
+
+        Waits without limit: bound it with ``anyio.fail_after``.
+        """
+        await self._engine.wait_until(lambda: len(self.webhook_deliveries) >= count)
+        return self.webhook_deliveries
 
     @property
     def requests(self) -> list[RequestRecord]:

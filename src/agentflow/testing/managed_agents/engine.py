@@ -42,6 +42,8 @@ class Engine:
         self.spawn: Spawn | None = None
         self._changed: anyio.Event | None = None
         self.errors: list[BaseException] = []
+        self.on_event: Callable[[EmulatedSession, dict[str, Any]], None] | None = None
+        """Called with every stored event (the webhook sender listens here)."""
 
     def notify(self) -> None:
         """Wake :meth:`wait_until` callers (an event was stored or a stream came or went)."""
@@ -96,6 +98,8 @@ class Engine:
         stored["processed_at"] = stored.get("processed_at") or self.clock.stamp()
         session.store(stored)
         self.notify()
+        if self.on_event is not None:
+            self.on_event(session, stored)
         etype = stored["type"]
         if etype == "session.thread_created" and isinstance(stored.get("session_thread_id"), str):
             session.threads[stored["session_thread_id"]] = {

@@ -1,0 +1,269 @@
+"""The :class:`Worker`: one member of the consumer group that works sessions under leases.
+
+For each wake-up it:
+
+1. begins it (later wake-ups of the session queue again), then takes the session's lease;
+   held by someone else -> the session is marked dirty and a new wake-up is acknowledged
+   (the holder reads the session again before it lets go);
+2. restarts the entry's idle time, then awaits ``work(session_id, token)`` while a heartbeat
+   renews the lease and the entry every ``lease_ttl / 3``; a lost lease cancels the work;
+3. releases the lease: if the session was woken meanwhile, works it again first;
+4. acknowledges the entry, only now.
+
+A failure (the work raised) releases the lease and leaves the entry pending: another worker
+(or this one) takes it over once it was idle for ``lease_ttl`` (``XAUTOCLAIM``), at most
+``max_deliveries`` times before it is moved to the dead-letter stream. A
+:class:`FencedOutError` or a lost lease leaves everything to the session's new holder.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+
+import anyio
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from ._redis import FencedOutError, async_client
+from .lease import Lease, Leases, Release
+from .queue import Wake, WakeQueue
+
+__all__ = ["SweepFn", "WorkFn", "Worker"]
+
+logger = logging.getLogger("agentflow.cluster")
+
+WorkFn = Callable[[str, int], Awaitable[None]]
+"""``async work(session_id, token)``: read the session and answer it, fenced by ``token``."""
+SweepFn = Callable[[], Awaitable[Iterable[str]]]
+"""``async sweep()``: the ids of sessions to wake up anyway (not idle, maybe lost a webhook)."""
+
+
+def _fenced(exc: BaseException) -> bool:
+    while exc is not None:
+        if isinstance(exc, FencedOutError):
+            return True
+        exc = exc.__cause__  # type: ignore[assignment]
+    return False
+
+
+class Worker:
+    """Works wake-ups from the queue (see the module doc); ``await worker.run()``.
+
+    ``redis`` is a URL or a ``redis.asyncio.Redis`` client. ``name`` is this consumer's name
+    in the group (default ``host-pid-random``); a worker restarted under the same name first
+    re-reads what it had not acknowledged. At most ``concurrency`` sessions are worked at
+    once. ``sweep`` runs every ``sweep_interval`` seconds on one worker of the group at a time;
+    the sessions it returns are woken up. :attr:`outcomes` counts what :meth:`handle` did
+    (plus ``"failed"``); ``on_outcome(wake, outcome)`` is called after each (metrics, tests).
+    """
+
+    def __init__(
+        self,
+        work: WorkFn,
+        *,
+        redis: str | aioredis.Redis,
+        name: str | None = None,
+        concurrency: int = 16,
+        lease_ttl: float = 30.0,
+        prefix: str = "agentflow",
+        group: str = "workers",
+        block: float = 1.0,
+        max_deliveries: int = 5,
+        sweep: SweepFn | None = None,
+        sweep_interval: float = 60.0,
+        on_outcome: Callable[[Wake, str], None] | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be positive, got {concurrency!r}")
+        self.work = work
+        self.name = name or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self._own = isinstance(redis, str)
+        self.redis = async_client(redis) if isinstance(redis, str) else redis
+        self.queue = WakeQueue(self.redis, prefix=prefix, group=group)
+        self.leases = Leases(self.redis, ttl=lease_ttl, prefix=prefix)
+        self.concurrency = concurrency
+        self.lease_ttl = lease_ttl
+        self.block = block
+        self.max_deliveries = max_deliveries
+        self.sweep = sweep
+        self.sweep_interval = sweep_interval
+        self.on_outcome = on_outcome
+        self.outcomes: Counter[str] = Counter()
+        self._slots = anyio.Semaphore(concurrency)
+        self._stop = anyio.Event()
+
+    def __repr__(self) -> str:
+        return f"<Worker {self.name!r} concurrency={self.concurrency} ttl={self.lease_ttl}>"
+
+    def stop(self) -> None:
+        """Stop taking wake-ups; :meth:`run` returns once the sessions in progress are done."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Take wake-ups until :meth:`stop` (or cancellation); then close the owned client."""
+        try:
+            await self.queue.ensure_group()
+            async with anyio.create_task_group() as work:
+                async with anyio.create_task_group() as loops:
+                    for wake in await self.queue.receive(self.name, count=10_000, pending=True):
+                        await self._slots.acquire()
+                        work.start_soon(self._run_one, wake)
+                    loops.start_soon(self._receive_loop, work)
+                    loops.start_soon(self._reclaim_loop, work)
+                    if self.sweep is not None:
+                        loops.start_soon(self._sweep_loop)
+                    await self._stop.wait()
+                    loops.cancel_scope.cancel()
+        finally:
+            if self._own:
+                with anyio.CancelScope(shield=True):
+                    await self.redis.aclose()
+
+    async def _fetch(
+        self, work: anyio.abc.TaskGroup, get: Callable[[int], Awaitable[list[Wake]]]
+    ) -> int:
+        """Take free slots (at least one), fetch that many wake-ups, start them."""
+        await self._slots.acquire()
+        slots = 1
+        while slots < self.concurrency and self._slots.value > 0:
+            self._slots.acquire_nowait()
+            slots += 1
+        wakes: list[Wake] = []
+        try:
+            wakes = await get(slots)
+        finally:
+            for wake in wakes:
+                work.start_soon(self._run_one, wake)  # each gives its slot back when done
+            for _ in range(slots - len(wakes)):
+                self._slots.release()
+        return len(wakes)
+
+    async def _receive_loop(self, work: anyio.abc.TaskGroup) -> None:
+        async def get(n: int) -> list[Wake]:
+            return await self.queue.receive(self.name, count=n, block=self.block)
+
+        while True:
+            try:
+                await self._fetch(work, get)
+            except RedisError as exc:  # Redis down or restarting: wait, then try again
+                logger.warning("worker %s: reading wake-ups failed: %r", self.name, exc)
+                await anyio.sleep(min(self.lease_ttl / 2, 1.0))
+
+    async def _reclaim_loop(self, work: anyio.abc.TaskGroup) -> None:
+        while True:
+            await anyio.sleep(self.lease_ttl / 2)  # a period, not a wait for an event
+            try:
+                await self.reclaim_once(work)
+            except RedisError as exc:
+                logger.warning("worker %s: taking over wake-ups failed: %r", self.name, exc)
+
+    async def reclaim_once(self, work: anyio.abc.TaskGroup) -> int:
+        """Take over entries idle longer than the lease TTL and start them; returns how many."""
+
+        async def get(n: int) -> list[Wake]:
+            return await self.queue.claim_stale(self.name, min_idle=self.lease_ttl, count=n)
+
+        return await self._fetch(work, get)
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await anyio.sleep(self.sweep_interval)  # a period, not a wait for an event
+            try:
+                await self.sweep_once()
+            except Exception:
+                logger.exception("worker %s: the sweep failed", self.name)
+
+    async def sweep_once(self) -> int:
+        """Run the sweep if no other worker runs it this period; returns how many it queued."""
+        if self.sweep is None:
+            return 0
+        ms = max(int(self.sweep_interval * 1000), 1)
+        if not await self.redis.set(self.queue.keys.sweep, self.name, nx=True, px=ms):
+            return 0
+        queued = 0
+        for session_id in await self.sweep():
+            status, _ = await self.queue.wake(session_id, "sweep")
+            queued += status == "queued"
+        return queued
+
+    async def _run_one(self, wake: Wake) -> None:
+        try:
+            outcome = await self.handle(wake)
+        except Exception:
+            outcome = "failed"
+            logger.exception("worker %s: waking %s failed", self.name, wake.session_id)
+        finally:
+            self._slots.release()
+        self.outcomes[outcome] += 1
+        if self.on_outcome is not None:
+            self.on_outcome(wake, outcome)
+
+    async def handle(self, wake: Wake) -> str:
+        """Work one wake-up (steps 1-4 of the module doc). Returns ``"done"``, ``"busy"``
+        (leased elsewhere), ``"lost"`` (lease lost or fenced out) or ``"buried"``; raises
+        what the work raised, after releasing the lease."""
+        await self.queue.begin(wake)
+        lease = await self.leases.acquire(wake.session_id, self.name)
+        if lease is None:
+            if wake.deliveries == 1:  # a taken-over entry stays pending until it finds it free
+                await self.queue.ack(wake)
+            return "busy"
+        await self.queue.touch(wake)  # idle from now on: never older than the lease itself
+        if wake.deliveries > self.max_deliveries:
+            await self.queue.bury(wake, f"delivered {wake.deliveries} times")
+            await self.leases.release(lease, force=True)
+            return "buried"
+        try:
+            while True:
+                if not await self._work_leased(wake, lease):
+                    return "lost"
+                released = await self.leases.release(lease)
+                if released is Release.RELEASED:
+                    break
+                if released is Release.LOST:
+                    return "lost"
+        except BaseException as exc:  # a failure, or cancelled at shutdown
+            if isinstance(exc, Exception) and _fenced(exc):
+                return "lost"
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self.lease_ttl):
+                await self.leases.release(lease, force=True)  # the next worker need not wait
+            raise
+        await self.queue.ack(wake)
+        return "done"
+
+    async def _work_leased(self, wake: Wake, lease: Lease) -> bool:
+        """Run the work with a heartbeat; ``False`` when the lease was lost meanwhile."""
+        lost = False
+
+        async def heartbeat(scope: anyio.CancelScope) -> None:
+            nonlocal lost
+            while True:
+                await anyio.sleep(lease.ttl / 3)  # a period, not a wait for an event
+                try:
+                    held = await self.leases.renew(lease)
+                    if held:
+                        await self.queue.touch(wake)
+                except Exception:  # Redis unreachable: the lease will lapse, so stop now
+                    logger.exception("worker %s: renewing %s failed", self.name, lease.session_id)
+                    held = False
+                if not held:
+                    lost = True
+                    scope.cancel()
+                    return
+
+        error: Exception | None = None
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(heartbeat, tg.cancel_scope)
+            try:
+                await self.work(wake.session_id, lease.token)
+            except Exception as exc:  # re-raised below, unwrapped by the task group
+                error = exc
+            tg.cancel_scope.cancel()
+        if error is not None:
+            raise error
+        return not lost

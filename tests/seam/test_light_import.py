@@ -1,0 +1,49 @@
+"""``import agentflow`` and building an App load no dialect and no HTTP client."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+CODE = """
+import sys
+import agentflow
+from agentflow import Allow, App
+
+app = App(load_entrypoints=False)
+
+@app.on("agent.message")
+def show(event):
+    pass
+
+@app.tool
+def lookup(key: str) -> str:
+    "Look a key up."
+    return key
+
+@app.confirm("read*")
+def reads(event):
+    return Allow()
+
+app.use(lambda event, ctx, call_next: call_next(event, ctx)) if False else None
+heavy = ("httpx", "httpcore", "agentflow.managed_agents", "agentflow.messages",
+         "agentflow.everruns", "agentflow.m8tes", "agentflow.orxhestra", "agentflow.wire",
+         "agentflow.testing", "anthropic", "starlette")
+print(",".join(m for m in sys.modules if m.split(".")[0] in ("httpx", "httpcore", "anthropic",
+      "starlette") or m.startswith(heavy)))
+"""
+
+
+def test_an_app_with_handlers_a_tool_and_a_policy_loads_no_dialect_and_no_httpx() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", CODE], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == ""
+
+
+def test_the_check_would_see_a_dialect() -> None:
+    code = CODE.replace("import agentflow\n", "import agentflow\nagentflow.ManagedAgentsClient\n")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "httpx" in out.stdout.split(",") and "agentflow.managed_agents" in out.stdout
