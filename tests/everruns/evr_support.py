@@ -71,13 +71,14 @@ def streams(emu: EverrunsEmulator) -> list[str]:
     return [r.query for r in emu.requests if r.path.endswith("/sse")]
 
 
-Responder = Callable[[int], bytes]
+Responder = Callable[[int, bytes], bytes]
 
 
 @asynccontextmanager
 async def tiny_sse_server(respond: Responder) -> AsyncIterator[tuple[str, list[bytes]]]:
-    """A loopback HTTP server answering every request with ``respond(n)`` (n counts from 0)
-    and closing the connection. Yields ``(base_url, requests)`` (each request's head)."""
+    """A loopback HTTP server answering every request with ``respond(n, head)`` (``n``
+    counts requests from 0, ``head`` is the request's head) and closing the connection.
+    Yields ``(base_url, requests)`` (each request's head)."""
     seen: list[bytes] = []
 
     async def serve(conn: anyio.abc.SocketStream) -> None:
@@ -92,7 +93,7 @@ async def tiny_sse_server(respond: Responder) -> AsyncIterator[tuple[str, list[b
             number = len(seen)
             seen.append(head)
             try:
-                await conn.send(respond(number))
+                await conn.send(respond(number, head))
             except (anyio.BrokenResourceError, anyio.ClosedResourceError):
                 pass
 

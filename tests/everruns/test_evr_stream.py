@@ -189,7 +189,7 @@ async def test_a_stream_resumes_after_since_id_and_from_the_checkpoint_position(
     ids=["connected-then-close", "connected-then-cycle", "heartbeat-then-close"],
 )
 async def test_a_server_that_never_sends_an_event_ends_after_max_attempts(body: str) -> None:
-    async with tiny_sse_server(lambda n: sse_response(body)) as (url, seen):
+    async with tiny_sse_server(lambda n, head: sse_response(body)) as (url, seen):
         delays: list[float] = []
 
         async def sleep(seconds: float) -> None:
@@ -210,7 +210,7 @@ async def test_a_server_that_never_sends_an_event_ends_after_max_attempts(body: 
 
 
 async def test_reconnect_delays_use_full_jitter_and_honour_retry_after() -> None:
-    def respond(n: int) -> bytes:
+    def respond(n: int, head: bytes) -> bytes:
         if n == 0:
             body = '{"error":{"code":"rate_limited","message":"slow down"}}'
             return sse_response(body, "429 Too Many Requests", "application/json",
@@ -230,6 +230,24 @@ async def test_reconnect_delays_use_full_jitter_and_honour_retry_after() -> None
                     pass
     assert len(seen) == 3
     assert delays == [2.0, FAST.window(2) * 0.5]  # the server's hint, then half the window
+
+
+async def test_a_server_sending_only_garbage_frames_ends_after_max_attempts() -> None:
+    garbage = "event: connected\ndata: {}\n\n" + 'id: x\nevent: turn.started\ndata: {"id": \n\n' * 3
+
+    def respond(n: int, head: bytes) -> bytes:
+        if b"/events?" in head:  # the listing the stream reads after a skipped frame
+            return sse_response('{"data": [], "has_more": false}', content_type="application/json")
+        return sse_response(garbage + ": heartbeat\n\n" * 50)
+
+    async with tiny_sse_server(respond) as (url, seen):
+        async with EverrunsClient(api_key="evr_pat_k", base_url=url, backoff=FAST) as client:
+            with anyio.fail_after(10), pytest.raises(TransportError, match="3 connection"):
+                async for _ in client.events.stream("session_x", max_attempts=3):
+                    pass
+    streams_opened = [h for h in seen if b"/sse" in h.split(b"\r\n", 1)[0]]
+    listings = [h for h in seen if b"/events?" in h.split(b"\r\n", 1)[0]]
+    assert len(streams_opened) == 3 and len(listings) == 3  # one listing read per connection
 
 
 def test_stream_options_are_checked() -> None:

@@ -40,6 +40,10 @@ class Tracker:
         if cursor is not None:
             self._recent.add(cursor)
 
+    def has(self, event_id: str) -> bool:
+        """Whether ``event_id`` was accepted (among the last ``window`` at least)."""
+        return event_id in self._recent or event_id in self._previous
+
     def accept(self, event: EverrunsEvent) -> bool:
         """Whether ``event`` is new; if so it moves the cursor."""
         seq = event.sequence

@@ -33,8 +33,9 @@ at once (:class:`~agentflow.AuthenticationError`, ...), after one request.
 **Bad frames.** A frame that is not JSON, is over ``max_frame_bytes``, or is a known type
 with invalid fields is logged (type, id and field; never the data) and skipped; the events
 after the last accepted one are then read from the ``events`` listing, which supplies the
-event the frame carried (kept as ``InvalidEvent`` if it is invalid there too). Nothing is
-raised out of the iterator for it.
+event the frame carried (kept as ``InvalidEvent`` if it is invalid there too). When the
+listing has nothing new, the stream reconnects after the cursor instead. Nothing is raised
+out of the iterator for it.
 
 **Dispatched.** With a ``checkpoint``, an event is recorded as dispatched when the next
 one is asked for, or when the ``async with`` block exits without an exception.
@@ -136,6 +137,7 @@ class EverrunsStream:
         self._queue: deque[Event] = deque()
         self._frames: deque[SSEFrame] = deque()  # read, not yet handled (one per step)
         self._reconcile = False
+        self._frame_id: str | None = None  # the SSE id of the last frame handled
         self._started = self._closed = self._done = False
         self.last_event_id: str | None = None
         """The id of the last stored event yielded (``None`` before the first)."""
@@ -273,8 +275,12 @@ class EverrunsStream:
 
     async def _on_frame(self, frame: SSEFrame) -> None:
         name = frame.event
+        # ``frame.id`` persists across frames (the SSE rule): it is this frame's own id only
+        # when it differs from the previous frame's.
+        own_id = frame.id if frame.id != self._frame_id else None
+        self._frame_id = frame.id
         if frame.error is not None:
-            self._skip(frame.error)
+            self._skip(frame.error, own_id)
             return
         if name == "connected":
             if self._control:
@@ -291,7 +297,7 @@ class EverrunsStream:
         try:
             event = parse_event(frame.data)
         except DecodeError as exc:
-            self._skip(str(exc))
+            self._skip(str(exc), own_id)
             return
         self._accept(event)
 
@@ -300,9 +306,14 @@ class EverrunsStream:
             self._queue.append(event)
             self._link.brought_event()
 
-    def _skip(self, why: str) -> None:
-        """A frame could not be used: log it, then read its event from the listing."""
+    def _skip(self, why: str, frame_id: str | None) -> None:
+        """A frame could not be used: log it, then read its event from the listing (unless
+        its ``id:`` names an event already delivered: a bad copy of it)."""
         self.stats.skipped_frames += 1
+        if frame_id is not None and self._tracker.has(frame_id):
+            logger.debug("session %s: skipped a bad copy of %s (%s)", self.session_id,
+                         frame_id, why)  # fmt: skip
+            return
         logger.warning(
             "session %s: skipped a frame after event %s (%s); reading the events after it "
             "from the listing", self.session_id, self._tracker.cursor, why,
@@ -312,6 +323,7 @@ class EverrunsStream:
     async def _catch_up(self) -> None:
         self._reconcile = False
         self.stats.reconciles += 1
+        before = len(self._queue)
         try:
             lister = self._events.list(
                 self.session_id, since_id=self._tracker.cursor, types=self._types,
@@ -323,6 +335,12 @@ class EverrunsStream:
             if not is_transient(exc):
                 raise
             await self._end(exc)  # the reconnect replays after the cursor instead
+            return
+        if len(self._queue) == before and self._link.open:
+            # The listing does not have it (yet): reconnect, and the replay after the cursor
+            # brings it once stored. A connection that only ever sends frames like this one
+            # brings nothing new, so it counts toward max_attempts.
+            await self._end(TransportError("a skipped frame's event is not in the listing"))
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "closed" if self._closed else "idle"
