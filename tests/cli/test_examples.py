@@ -56,6 +56,7 @@ PLAIN_RUNS = (
     "custom_tools.py",
     "stream_vs_poll.py",
     "everruns_support.py",
+    "orxhestra_agent.py",
 )
 
 
@@ -162,6 +163,33 @@ def test_everruns_support_runs_client_tools_approvals_and_a_question(
         ("custom", "refund", "denied"),
         ("custom", "refund", "ok"),
         ("question", "ask_user", "answered"),
+    ]
+
+
+def test_orxhestra_agent_is_gated_answered_and_given_the_apps_tool(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["orxhestra_agent.py"]
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert (
+        lines[0]
+        == "gated: ['list_files', 'delete_file']; questions answered by @app.on_question: 1"
+    )
+    assert "asked:  Which files should I clean up? -> the logs" in lines
+    assert "result: human_input: the logs" in lines
+    assert "agent:  I'll look at the folder first." in lines
+    assert "result: list_files: app.log, error.log, notes.txt" in lines
+    assert "result: disk_usage: /var/app: 1.2 GB" in lines  # the App's tool, run by the App
+    # The denied tool never ran (it would have raised): the agent got the deny message.
+    assert "result: delete_file: Deleting '/var/app/app.log' needs a person's approval." in lines
+    assert "answer: The logs take 1.2 GB; deleting them needs your approval." in lines
+    assert lines[-5].startswith("turn ended: end_turn; ")
+    assert lines[-4:] == [
+        "  human_input (question): answered, decided by ask",
+        "  list_files (confirmation): allowed, decided by agentflow.confirm",
+        "  disk_usage (custom): ok",
+        "  delete_file (confirmation): denied, decided by agentflow.confirm",
     ]
 
 

@@ -44,6 +44,8 @@ examples:
   agentflow demo --record demo.jsonl
   agentflow demo --web           also show it on a live page (the address is printed)
   agentflow replay demo.jsonl --app agentflow.cli.demo_app:app   replay it offline
+  agentflow demo --dialect everruns    the same app over a local Everruns emulator
+  agentflow demo --dialect orxhestra   the same app over an orxhestra agent, in process
 
 The demo needs no API key and no network: the agent is the built-in emulator, scripted to
 stream text, ask to run `read` and `bash` under always_ask (one allowed, one denied by the
@@ -79,11 +81,14 @@ def register(subparsers: Any) -> None:
         help="also save the session's events there (replay them with agentflow replay)",
     )
     add_web_args(parser)
+    # -- the agent system the demo talks to (each dialect's wiring lives in its own module)
     parser.add_argument(
         "--dialect",
-        choices=("managed_agents", "everruns"),
+        choices=("managed_agents", "everruns", "orxhestra"),
         default="managed_agents",
-        help="which agent wire the emulated agent speaks (default: managed_agents)",
+        help="the agent system to run the demo app over (default managed_agents; "
+        "everruns: the Everruns emulator; "
+        "orxhestra: an agent in this process, needs the 'orxhestra' extra)",
     )
     parser.set_defaults(func=main)
 
@@ -205,6 +210,10 @@ def _extra_rows(run: DemoRun) -> list[tuple[str, str]]:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``agentflow demo``."""
+    if getattr(args, "dialect", "managed_agents") == "orxhestra":
+        from .demo_orxhestra import main as orxhestra_main
+
+        return orxhestra_main(args)
     missing = [name for name in ("starlette", "uvicorn") if find_spec(name) is None]
     if missing:
         return fail(
