@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from .core.results import RunResult, TokenUsage, ToolCallRecord
     from .core.routes import Router, StopPropagation
     from .core.verdicts import Allow, Decision, Deny, Verdict
+    from .everruns.client import EverrunsClient
     from .managed_agents.builders import (
         custom_tool_result,
         define_outcome,
@@ -107,6 +108,7 @@ _EXPORTS: dict[str, str] = {
     "DispatchError": ".core.exceptions",
     "Event": ".core.events",
     "EventPath": ".core.path",
+    "EverrunsClient": ".everruns.client",
     "KINDS": ".core.events",
     "ManagedAgentsClient": ".managed_agents.client",
     "MemoryCheckpointStore": ".core.checkpoint",
@@ -168,6 +170,7 @@ __all__ = [
     "DispatchError",
     "Event",
     "EventPath",
+    "EverrunsClient",
     "KINDS",
     "ManagedAgentsClient",
     "MemoryCheckpointStore",

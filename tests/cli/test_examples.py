@@ -20,7 +20,7 @@ TIMEOUT = 60
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "EVERRUNS_"))}
     env.update(extra)
     return env
 
@@ -57,6 +57,7 @@ PLAIN_RUNS = (
     "confirm_bash.py",
     "custom_tools.py",
     "stream_vs_poll.py",
+    "everruns_support.py",
     "orxhestra_agent.py",
     "order_status.py",
     "telemetry.py",
@@ -143,6 +144,30 @@ def test_stream_and_poll_see_the_same_events_in_the_same_order(
     assert [name for name, _ in counts] == ["stream", "poll"]
     assert counts[0][1] == counts[1][1] and int(counts[0][1]) > 5
     assert "same events in the same order: True" in done.stdout
+
+
+def test_everruns_support_runs_client_tools_approvals_and_a_question(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["everruns_support.py"]
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "result   refund: refunded 10.00 on A-1042" in out
+    assert "result   refund: refunds over 50 need a human; 400.00 asked" in out
+    assert "approval allow" in out
+    assert "approval deny not sending mail to 'all@lists.example.org'" in out
+    assert "question How should we send the receipt?" in out
+    assert "ask_user" not in out.split("turn ended", 1)[0]  # questions shown as questions
+    assert "turn ended: end_turn" in out
+    outcomes = [line.split() for line in out.split("turn ended: end_turn\n", 1)[1].splitlines()]
+    assert sorted(map(tuple, outcomes)) == [
+        ("confirmation", "send_email", "allowed"),
+        ("confirmation", "send_email", "denied"),
+        ("custom", "lookup_order", "ok"),
+        ("custom", "refund", "denied"),
+        ("custom", "refund", "ok"),
+        ("question", "ask_user", "answered"),
+    ]
 
 
 def test_orxhestra_agent_is_gated_answered_and_given_the_apps_tool(
