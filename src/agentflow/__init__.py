@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from .core.results import RunResult, TokenUsage, ToolCallRecord
     from .core.routes import Router, StopPropagation
     from .core.verdicts import Allow, Decision, Deny, Verdict
+    from .everruns.client import EverrunsClient
     from .m8tes.client import M8tesClient
     from .managed_agents.builders import (
         custom_tool_result,
@@ -108,6 +109,7 @@ _EXPORTS: dict[str, str] = {
     "DispatchError": ".core.exceptions",
     "Event": ".core.events",
     "EventPath": ".core.path",
+    "EverrunsClient": ".everruns.client",
     "KINDS": ".core.events",
     "M8tesClient": ".m8tes.client",
     "ManagedAgentsClient": ".managed_agents.client",
@@ -170,6 +172,7 @@ __all__ = [
     "DispatchError",
     "Event",
     "EventPath",
+    "EverrunsClient",
     "KINDS",
     "M8tesClient",
     "ManagedAgentsClient",

@@ -25,7 +25,7 @@ tools (``@app.tool``, ``app.tools``) and confirmation policies (``@app.confirm``
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, overload
 
 from .core.app import BaseApp
@@ -70,6 +70,8 @@ class App(BaseApp):
         default_confirmation: Verdict | None = None,
         load_entrypoints: bool = True,
         unknown_tools: UnknownTools = "leave",
+        observers: Iterable[object] = (),
+        trace_events: bool = False,
     ) -> None:
         """Make an app.
 
@@ -77,9 +79,12 @@ class App(BaseApp):
         default, denies them with a message saying no policy matched); ``load_entrypoints``
         says whether policies installed under the ``agentflow`` entry-point group are loaded;
         ``unknown_tools`` says what a call to a tool the app lacks gets (see
-        :data:`~agentflow.core.config.UnknownTools`).
+        :data:`~agentflow.core.config.UnknownTools`). ``observers`` watch the app's runs,
+        tools, policies and replies (telemetry, such as
+        :class:`agentflow.telemetry.OpenTelemetryObserver`); ``trace_events`` also passes
+        every dispatch through them (see :meth:`observe`).
         """
-        super().__init__(name=name)
+        super().__init__(name=name, observers=observers, trace_events=trace_events)
         self._tools = ToolRegistry()
         self._confirms = ConfirmPolicies()
         self._load_entrypoints = load_entrypoints

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from agentflow.testing import Emulator, Scenario
+from agentflow.testing import DEFAULT_API_KEY, Emulator, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -18,7 +20,11 @@ TIMEOUT = 60
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "M8TES_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANTHROPIC_", "EVERRUNS_", "M8TES_"))
+    }
     env.update(extra)
     return env
 
@@ -55,8 +61,10 @@ PLAIN_RUNS = (
     "confirm_bash.py",
     "custom_tools.py",
     "stream_vs_poll.py",
+    "everruns_support.py",
     "orxhestra_agent.py",
     "order_status.py",
+    "telemetry.py",
     "m8tes_triage.py",
 )
 
@@ -143,6 +151,30 @@ def test_stream_and_poll_see_the_same_events_in_the_same_order(
     assert "same events in the same order: True" in done.stdout
 
 
+def test_everruns_support_runs_client_tools_approvals_and_a_question(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["everruns_support.py"]
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "result   refund: refunded 10.00 on A-1042" in out
+    assert "result   refund: refunds over 50 need a human; 400.00 asked" in out
+    assert "approval allow" in out
+    assert "approval deny not sending mail to 'all@lists.example.org'" in out
+    assert "question How should we send the receipt?" in out
+    assert "ask_user" not in out.split("turn ended", 1)[0]  # questions shown as questions
+    assert "turn ended: end_turn" in out
+    outcomes = [line.split() for line in out.split("turn ended: end_turn\n", 1)[1].splitlines()]
+    assert sorted(map(tuple, outcomes)) == [
+        ("confirmation", "send_email", "allowed"),
+        ("confirmation", "send_email", "denied"),
+        ("custom", "lookup_order", "ok"),
+        ("custom", "refund", "denied"),
+        ("custom", "refund", "ok"),
+        ("question", "ask_user", "answered"),
+    ]
+
+
 def test_orxhestra_agent_is_gated_answered_and_given_the_apps_tool(
     runs: dict[str, subprocess.CompletedProcess[str]],
 ) -> None:
@@ -208,6 +240,58 @@ def test_order_status_talks_to_the_messages_api_named_by_the_environment(tmp_pat
     assert "Your order A-1042 arrives Friday." in conversation.read_text("utf-8")
     no_key = _run("order_status.py", "--api")
     assert no_key.returncode == 2 and "set ANTHROPIC_API_KEY" in no_key.stderr
+
+
+def _json_documents(text: str) -> list[dict[str, Any]]:
+    """The JSON documents the console exporters printed one after the other."""
+    decoder, docs, pos = json.JSONDecoder(), [], 0
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        doc, pos = decoder.raw_decode(text, pos)
+        docs.append(doc)
+    return docs
+
+
+def test_telemetry_prints_nested_spans_and_metrics(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["telemetry.py"]
+    assert done.returncode == 0, done.stderr
+    assert "turn ended: end_turn" in done.stderr
+    docs = _json_documents(done.stdout)
+    spans = {d["name"]: d for d in docs if "context" in d}
+    assert set(spans) == {
+        "agentflow.run",
+        "execute_tool get_weather",
+        "execute_tool get_forecast",
+        "weather lookup",
+        "agentflow.policy",
+        "agentflow.reply.post",
+    }
+    run_id = spans["agentflow.run"]["context"]["span_id"]
+    assert spans["agentflow.run"]["parent_id"] is None
+    for name in ("execute_tool get_weather", "execute_tool get_forecast", "agentflow.policy"):
+        assert spans[name]["parent_id"] == run_id, name
+    weather = spans["execute_tool get_weather"]
+    assert spans["weather lookup"]["parent_id"] == weather["context"]["span_id"]
+    assert weather["attributes"]["gen_ai.tool.call.id"].startswith("sevt_")
+    forecast = spans["execute_tool get_forecast"]
+    assert forecast["status"]["status_code"] == "ERROR"
+    assert [e["name"] for e in forecast["events"]] == ["exception"]
+    assert spans["agentflow.policy"]["attributes"]["agentflow.policy.verdict"] == "allow"
+    assert spans["agentflow.reply.post"]["attributes"]["agentflow.reply.sent"] == 3
+    (exported,) = [d for d in docs if "resource_metrics" in d]
+    names = {
+        m["name"]
+        for r in exported["resource_metrics"]
+        for s in r["scope_metrics"]
+        for m in s["metrics"]
+    }
+    assert {"agentflow.events", "agentflow.tool.duration", "agentflow.replies.sent"} <= names
+    assert DEFAULT_API_KEY not in done.stdout + done.stderr
+    assert "Paris" not in json.dumps(weather["attributes"])  # tool input: not unless asked
 
 
 def test_m8tes_triage_answers_gates_by_policy_and_the_question_by_its_handler(

@@ -27,6 +27,7 @@ from .actions.router import ActionsRouter
 from .channel import Source, bind
 from .context import Context
 from .exceptions import AgentflowError
+from .observe import RunObservation
 from .path import EventPath
 from .tally import Tally
 
@@ -62,6 +63,7 @@ def _router(app: Dispatcher, channel: Channel, store: CheckpointStore, limit: in
         default_confirmation=actions.default_confirmation,
         unknown_tools=actions.unknown_tools,
         max_concurrency=limit or actions.max_concurrency,
+        observers=app.observers,
     )
 
 
@@ -125,43 +127,46 @@ async def run_app(
     bind(channel, app=app, router=router, ctx=ctx)
     path = EventPath(app, router, dialect)
     stop_reason = "stream_ended"
-    try:
-        async with channel, router:
-            echo_ids: Any = ()
-            attached: str | None = None
-            if inputs:
-                echo_ids = set(await channel.start_turn(inputs))
-            else:
-                attached = await _attach(
-                    channel, router, ctx, replayed=replayed, store=store, until=until
-                )
-            turn_started = not echo_ids
-            if attached is not None:
-                stop_reason = attached
-            else:
-                async for event in channel:
-                    tally.count(event)
-                    if not turn_started and event.id in echo_ids:
-                        turn_started = True
-                    await path(event, ctx)
-                    tally.after(event, turn_started)
-                    terminal = dialect.terminal(event)
-                    if terminal is not None:
-                        stop_reason = terminal
-                        break
-                    if turn_started:
-                        if until == "end_turn":
-                            reason = dialect.turn_end(event)
-                            if reason is not None:
-                                stop_reason = reason
-                                break
-                        elif callable(until) and until(event):
-                            stop_reason = dialect.turn_end(event) or "until"
+    observed = RunObservation(session_id, dialect.name, tally.counts)
+    with app.observers.run(observed):  # handlers and tools run inside its scope
+        try:
+            async with channel, router:
+                echo_ids: Any = ()
+                attached: str | None = None
+                if inputs:
+                    echo_ids = set(await channel.start_turn(inputs))
+                else:
+                    attached = await _attach(
+                        channel, router, ctx, replayed=replayed, store=store, until=until
+                    )
+                turn_started = not echo_ids
+                if attached is not None:
+                    stop_reason = attached
+                else:
+                    async for event in channel:
+                        tally.count(event)
+                        if not turn_started and event.id in echo_ids:
+                            turn_started = True
+                        await path(event, ctx)
+                        tally.after(event, turn_started)
+                        terminal = dialect.terminal(event)
+                        if terminal is not None:
+                            stop_reason = terminal
                             break
-                    if ctx.stopped:
-                        stop_reason = "stopped"
-                        break
-    except AgentflowError as exc:
-        exc.run_result = tally.result(session_id, "error", router)
-        raise
-    return tally.result(session_id, stop_reason, router)
+                        if turn_started:
+                            if until == "end_turn":
+                                reason = dialect.turn_end(event)
+                                if reason is not None:
+                                    stop_reason = reason
+                                    break
+                            elif callable(until) and until(event):
+                                stop_reason = dialect.turn_end(event) or "until"
+                                break
+                        if ctx.stopped:
+                            stop_reason = "stopped"
+                            break
+        except AgentflowError as exc:
+            exc.run_result = observed.result = tally.result(session_id, "error", router)
+            raise
+        observed.result = result = tally.result(session_id, stop_reason, router)
+    return result

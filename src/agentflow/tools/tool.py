@@ -127,13 +127,13 @@ class Tool:
                 else:
                     value = await self._invoke(kwargs)
             content = to_content(value)
-        except TimeoutError:
+        except TimeoutError as exc:
             took = time.perf_counter() - start
             return ToolReply.failure(
-                "timeout", f"tool {self.name!r} timed out after {self.timeout:g}s", took
+                "timeout", f"tool {self.name!r} timed out after {self.timeout:g}s", took, exc
             )
         except Exception as exc:
             took = time.perf_counter() - start
             text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return ToolReply.failure("error", text, took)
+            return ToolReply.failure("error", text, took, exc)
         return ToolReply(content, duration_s=time.perf_counter() - start)

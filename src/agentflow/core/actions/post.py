@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ..exceptions import BadRequestError, ConflictError, RateLimitError, ServerError, TransportError
+from ..observe import PostObservation
 
 if TYPE_CHECKING:
     from .state import RouterState
@@ -42,6 +43,10 @@ class Poster:
 
     async def post(self, batch: list[dict[str, Any]]) -> None:
         """Post ``batch`` (retrying as the module docstring says), then mark it sent."""
+        seen = PostObservation(self.router.session_id, self.router.dialect.name, len(batch))
+        await self.router.observers.post(seen, self._post(batch, seen))
+
+    async def _post(self, batch: list[dict[str, Any]], seen: PostObservation) -> None:
         router = self.router
         target = router.dialect.reply_target
         failures = 0
@@ -49,6 +54,7 @@ class Poster:
         while True:
             try:
                 self.attempts += 1
+                seen.attempts += 1
                 await router.send_replies(batch)
                 break
             except BadRequestError as exc:
@@ -59,6 +65,7 @@ class Poster:
                 await router.read_history(again=True)
                 batch = [r for r in batch if not router.answered(target(r))]
                 if not batch:
+                    seen.status = "skipped"
                     return
             except RETRYABLE as exc:
                 failures += 1
@@ -73,6 +80,7 @@ class Poster:
                 else:
                     delay = random.uniform(0, min(_MAX_DELAY, self.retry_delay * 2**failures))
                 await anyio.sleep(delay)
+        seen.sent = len(batch)
         store, sid = router.checkpoint, router.session_id
         for call_id in map(target, batch):
             store.mark_sent(sid, call_id)

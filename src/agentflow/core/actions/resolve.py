@@ -21,6 +21,7 @@ import anyio
 
 from ..answers import ToolReply
 from ..exceptions import PolicyError
+from ..observe import PolicyObservation, ToolObservation
 from ..verdicts import Allow, Decision, Deny, no_policy_deny
 from .records import record_for, recovered_record
 
@@ -125,7 +126,9 @@ class Resolver:
                                                   error=reply.error, policy=policy))  # fmt: skip
                 return reply
         async with self._limiter:
-            reply = await tool.call(call.input, ctx.for_call(call.id, ctx.fencing_token))
+            seen = ToolObservation(self.router.session_id, call, tool)
+            work = tool.call(call.input, ctx.for_call(call.id, ctx.fencing_token))
+            reply = await self.router.observers.tool(seen, work)
         self.router.add_record(
             record_for(
                 call,
@@ -142,6 +145,10 @@ class Resolver:
 
     async def decide(self, call: Call, ctx: Context) -> Decision:
         """The policies' decision on ``call`` (the default verdict without policies)."""
+        seen = PolicyObservation(self.router.session_id, call)
+        return await self.router.observers.policy(seen, self._decide(call, ctx))
+
+    async def _decide(self, call: Call, ctx: Context) -> Decision:
         if self.policies is None:
             verdict = self.default_confirmation or no_policy_deny(call.name)
             return Decision(verdict, "default")

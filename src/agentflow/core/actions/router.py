@@ -31,6 +31,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from ..checkpoint import CheckpointStore, MemoryCheckpointStore
+from ..observers import Observers
 from ..questions import QuestionHandlers
 from .post import Poster
 from .records import unanswered_record
@@ -62,7 +63,8 @@ class ActionsRouter:
     that fails with a transport error, 409, 429 or 5xx is retried up to ``send_attempts``
     times with jittered exponential delays from ``retry_delay`` seconds (capped at 8 s);
     this is the only place a reply post is retried. ``early_start`` starts client tools when
-    their call arrives rather than at the pause.
+    their call arrives rather than at the pause. ``observers`` (the app's) see each tool
+    execution, policy decision and reply post.
 
     Use it as an async context manager around the events it is fed: calls still running when
     it exits are cancelled (their checkpoint stays ``claimed``, so a later run reports them
@@ -86,8 +88,10 @@ class ActionsRouter:
         send_attempts: int = 5,
         retry_delay: float = 0.5,
         early_start: bool = True,
+        observers: Observers | None = None,
     ) -> None:
         self.session_id = session_id
+        self.observers = observers if observers is not None else Observers()
         self.dialect = dialect
         self.checkpoint = checkpoint if checkpoint is not None else MemoryCheckpointStore()
         self.early_start = early_start
