@@ -44,9 +44,9 @@ def test_the_demo_runs_the_same_app_over_the_messages_emulator() -> None:
     assert any(line.startswith("error    model_overloaded_error (retrying)") for line in lines)
     assert "status   turn ended (end_turn)" in lines
     summary = out.split("\nsummary\n", 1)[1]
-    assert "read (client): allowed -> ok: build-7" in summary
-    assert "bash (client): denied: Shell commands are not allowed in this demo." in summary
-    assert "get_weather (client): ok: sunny, 21 C" in summary
+    assert "read (custom): allowed -> ok: build-7" in summary
+    assert "bash (custom): denied: Shell commands are not allowed in this demo." in summary
+    assert "get_weather (custom): ok: sunny, 21 C" in summary
     assert "0 confirmations, 4 tool results" in summary
     assert "stop_reason=end_turn ok=True" in summary
 

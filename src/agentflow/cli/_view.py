@@ -89,7 +89,7 @@ class View:
 
     def _show_kind(self, event: Event) -> None:
         """Draw an event of another dialect from its ``kind`` (see :mod:`._kinds`)."""
-        tally_kind(self.tally, event)
+        call = tally_kind(self.tally, event)
         kind = event.kind
         if kind == "message.delta":
             if self._preview != _KIND_STREAM:
@@ -106,7 +106,7 @@ class View:
             if self._streamed.pop(_KIND_STREAM, None) == event.text:
                 self._end_stream(event.text)
                 return
-        line = describe_kind(event, verbose=self.verbose)
+        line = describe_kind(event, call, verbose=self.verbose)
         if line is not None:
             self._close_stream()
             self._line(line)

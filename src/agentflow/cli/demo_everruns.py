@@ -14,7 +14,6 @@ from importlib import resources
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from ._common import CommandError
-from ._kind_lines import show_by_kind
 
 if TYPE_CHECKING:
     from ..app import App
@@ -89,7 +88,7 @@ def everruns_app(calls: list[str]) -> App:
 
 def _view_middleware(view: View) -> Any:
     async def show(event: Event, ctx: Context, call_next: Next) -> None:
-        show_by_kind(view, event)
+        view.show(event)
         await call_next(event, ctx)
 
     return show
