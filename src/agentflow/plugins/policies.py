@@ -80,11 +80,17 @@ class TerminalPolicy(_GlobPolicy):
     running; questions are asked one at a time. "y" or "yes" allows, anything else denies.
     With no terminal (stdin is not a TTY) the call is denied with a message saying so, unless
     a custom ``ask`` function is given (it receives the question and returns the answer).
+    A person gets ``timeout`` seconds (default 300; ``None``: as long as it takes) rather
+    than the app's ``policy_timeout``; no answer by then denies the call.
     """
 
-    def __init__(self, *patterns: str, ask: Callable[[str], str] | None = None) -> None:
+    def __init__(
+        self, *patterns: str, ask: Callable[[str], str] | None = None, timeout: float | None = 300.0
+    ) -> None:
         super().__init__(*(patterns or ("*",)))
         self._ask = ask
+        self.policy_timeout = timeout
+        """How long a person may take to answer (read by the policy timeout)."""
 
     @staticmethod
     def has_terminal() -> bool:

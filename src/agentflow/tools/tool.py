@@ -35,6 +35,19 @@ def _describe(exc: ValidationError, tool: str) -> str:
     return f"invalid input for tool {tool!r}: " + "; ".join(parts)
 
 
+def _capture(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[bool, Any]:
+    """Run ``fn`` in its worker thread, handing back what it raised instead of raising it.
+
+    Raised across the thread, a ``GeneratorExit`` would be thrown into the waiting task,
+    which Python takes as "close every coroutine of it", so no ``except`` of ours could
+    catch it; raised again in the caller's frame, it is an ordinary exception.
+    """
+    try:
+        return True, fn(**kwargs)
+    except BaseException as exc:  # handed to the caller, which decides
+        return False, exc
+
+
 def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
@@ -140,7 +153,12 @@ class Tool:
             return await self.fn(**kwargs)
         # NOTE: a sync tool that times out keeps running in its worker thread; only the
         # reply is given up on (threads cannot be cancelled).
-        return await anyio.to_thread.run_sync(partial(self.fn, **kwargs), abandon_on_cancel=True)
+        ok, value = await anyio.to_thread.run_sync(
+            partial(_capture, self.fn, kwargs), abandon_on_cancel=True
+        )
+        if not ok:
+            raise value  # here, in this frame: see _capture
+        return value
 
     async def call(self, tool_input: Any, ctx: Context | None = None) -> ToolReply:
         """Validate, run and convert: never raises for a failing tool, returns is_error.
