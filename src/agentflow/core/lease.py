@@ -130,15 +130,16 @@ class SessionLease:
             expires_at=held.expires_at,
         )
 
-    async def acquire(self) -> None:
-        """Take the session's lease, waiting as ``wait`` says; raise SessionBusyError."""
+    async def acquire(self) -> bool:
+        """Take the session's lease, waiting as ``wait`` says (raise SessionBusyError);
+        ``True`` when it had to wait for another run."""
         wait = self.wait
         limit = math.inf if wait is True else (0.0 if wait is False else float(wait))
-        start, delay, cleared = time.monotonic(), 0.05, set()
+        start, delay, cleared, waited = time.monotonic(), 0.05, set(), False
         while True:
             held = self.store.acquire_session(self.session_id, self.owner, self.ttl)
             if held is None:
-                return
+                return waited
             if owner_alive(held.owner) is False and held.owner not in cleared:
                 cleared.add(held.owner)  # its run is over: end its lease and claims now
                 self.store.release_session(self.session_id, held.owner)
@@ -146,6 +147,7 @@ class SessionLease:
             left = limit - (time.monotonic() - start)
             if left <= 0:
                 raise self._busy(held, "is being run by")
+            waited = True
             await anyio.sleep(min(delay, left))  # a store offers no notification to wait on
             delay = min(delay * 2, 1.0)
 

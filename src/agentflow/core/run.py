@@ -135,21 +135,24 @@ async def run_app(
     store = checkpoint if checkpoint is not None else app.actions.checkpoint
     dialect: Dialect = source.dialect
     inputs = [dialect.user_input(item) for item in send]
-    channel = source.channel(session, checkpoint=store, replay=replay, **dict(stream_options or {}))
+    options = dict(stream_options or {})
+    channel = source.channel(session, checkpoint=store, replay=replay, **options)
     session_id = channel.session_id
-    replayed = replay if replay is not None else store.position(session_id) is not None
     tally = Tally(dialect)
-    ctx = Context(session_id, app=app, channel=channel)
     lease = SessionLease(
         store, session_id, owner=new_owner(), ttl=app.actions.session_lease, wait=wait
     )
     router = _router(app, channel, store, max_concurrency, lease)
-    bind(channel, app=app, router=router, ctx=ctx)
-    path = EventPath(app, router, dialect)
     stop_reason = "stream_ended"
     try:
         try:
-            await lease.acquire()
+            if await lease.acquire():  # it waited: the holder's progress is in the store now
+                channel = source.channel(session, checkpoint=store, replay=replay, **options)
+                router = _router(app, channel, store, max_concurrency, lease)
+            replayed = replay if replay is not None else store.position(session_id) is not None
+            ctx = Context(session_id, app=app, channel=channel)
+            bind(channel, app=app, router=router, ctx=ctx)
+            path = EventPath(app, router, dialect)
             with anyio.CancelScope() as body:
                 async with channel, router:
                     router.spawn(lambda: lease.keep(body))
