@@ -25,7 +25,8 @@ FOREIGN = {
 
 
 async def test_a_hanging_policy_is_denied_at_its_timeout_and_the_other_reply_lands() -> None:
-    app = new_app(policy_timeout=0.2)
+    app = new_app()
+    app.policy_timeout = 0.2
 
     @app.confirm("slow")
     async def never_answers() -> None:
@@ -56,7 +57,8 @@ async def test_a_hanging_policy_is_denied_at_its_timeout_and_the_other_reply_lan
 async def test_the_policies_of_one_pause_are_asked_at_the_same_time() -> None:
     # Each policy waits for the other to have started: asked one after the other, the first
     # would wait forever (and be denied at its timeout).
-    app = new_app(policy_timeout=5)
+    app = new_app()
+    app.policy_timeout = 5
     started = {"a": anyio.Event(), "b": anyio.Event()}
 
     @app.confirm("a", "b")
