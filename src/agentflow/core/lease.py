@@ -54,6 +54,17 @@ _RUNS = itertools.count(1)
 _LIVE: set[str] = set()  # owners of this process whose run has not ended
 
 
+def _forked() -> None:
+    # A forked child is another process: its own token, none of its parent's runs.
+    global _PROCESS
+    _PROCESS = secrets.token_hex(4)
+    _LIVE.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
+
+
 def new_owner() -> str:
     """A new owner name for one run of this process (alive until :func:`end_owner`)."""
     owner = f"{_MACHINE}:{os.getpid()}:{_PROCESS}.{next(_RUNS)}"
@@ -72,13 +83,14 @@ def owner_alive(owner: str) -> bool | None:
     machine, _, rest = owner.rpartition(":")
     machine, _, pid_text = machine.rpartition(":")
     process = rest.partition(".")[0]
-    if process == _PROCESS:
-        return owner in _LIVE
-    if machine != _MACHINE or not pid_text.isdigit() or sys.platform == "win32":
-        return None  # (on Windows os.kill would end the process, not probe it)
+    if machine != _MACHINE or not pid_text.isdigit():
+        return None
     pid = int(pid_text)
     if pid == os.getpid():
-        return False  # this pid, another process token: an earlier process, now gone
+        # this process: alive while its run lasts; another token: an earlier process, gone
+        return owner in _LIVE if process == _PROCESS else False
+    if sys.platform == "win32":
+        return None  # os.kill would end the process there, not probe it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
