@@ -15,10 +15,12 @@ someone else cancelled). Two things still go through, untouched:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import anyio
 
-__all__ = ["describe_failure", "is_own_cancellation", "must_propagate"]
+__all__ = ["capture", "describe_failure", "is_own_cancellation", "must_propagate"]
 
 
 def _task_cancelling() -> bool:
@@ -54,3 +56,17 @@ def describe_failure(exc: BaseException) -> str:
     """``"ExcType: message"`` (or the type alone when the message is empty)."""
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def capture(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[bool, Any]:
+    """Call ``fn`` (in a worker thread), handing back what it raised instead of raising it:
+    ``(True, value)`` or ``(False, exception)``.
+
+    Raised across the thread, a ``GeneratorExit`` would be thrown into the waiting task,
+    which Python takes as "close every coroutine of it", so no ``except`` could catch it;
+    raised again by the caller, in its own frame, it is an ordinary exception.
+    """
+    try:
+        return True, fn(*args, **kwargs)
+    except BaseException as exc:  # handed to the caller, which decides
+        return False, exc

@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 
+from ..core.cancellation import capture
 from ..core.verdicts import Allow, Deny, Verdict
 from ._spec import hookimpl
 
@@ -115,10 +116,12 @@ class TerminalPolicy(_GlobPolicy):
                 return ""
 
     async def _decide(self, event: Any) -> Verdict:
-        answer = await anyio.to_thread.run_sync(
-            self._prompt, self.question(event), abandon_on_cancel=True
+        ok, answer = await anyio.to_thread.run_sync(
+            capture, self._prompt, self.question(event), abandon_on_cancel=True
         )
-        if answer.strip().lower() in ("y", "yes"):
+        if not ok:
+            raise answer  # in this frame, where the policy guard sees it (see capture)
+        if str(answer).strip().lower() in ("y", "yes"):
             return Allow()
         return Deny(f"The user denied tool {_tool_name(event)!r} at the terminal.")
 

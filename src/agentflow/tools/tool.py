@@ -14,7 +14,7 @@ import pydantic_core
 from pydantic import ValidationError
 
 from ..core.answers import ToolReply
-from ..core.cancellation import describe_failure, must_propagate
+from ..core.cancellation import capture, describe_failure, must_propagate
 from ..core.exceptions import ToolError
 from .content import content_problem, to_content
 from .schema import build_input_model, clean_schema, parse_docstring
@@ -33,19 +33,6 @@ def _describe(exc: ValidationError, tool: str) -> str:
         where = ".".join(str(p) for p in err["loc"]) or "input"
         parts.append(f"{where}: {err['msg']}")
     return f"invalid input for tool {tool!r}: " + "; ".join(parts)
-
-
-def _capture(fn: Callable[..., Any], kwargs: dict[str, Any]) -> tuple[bool, Any]:
-    """Run ``fn`` in its worker thread, handing back what it raised instead of raising it.
-
-    Raised across the thread, a ``GeneratorExit`` would be thrown into the waiting task,
-    which Python takes as "close every coroutine of it", so no ``except`` of ours could
-    catch it; raised again in the caller's frame, it is an ordinary exception.
-    """
-    try:
-        return True, fn(**kwargs)
-    except BaseException as exc:  # handed to the caller, which decides
-        return False, exc
 
 
 def _json_kind(value: Any) -> str:
@@ -154,10 +141,10 @@ class Tool:
         # NOTE: a sync tool that times out keeps running in its worker thread; only the
         # reply is given up on (threads cannot be cancelled).
         ok, value = await anyio.to_thread.run_sync(
-            partial(_capture, self.fn, kwargs), abandon_on_cancel=True
+            partial(capture, self.fn, **kwargs), abandon_on_cancel=True
         )
         if not ok:
-            raise value  # here, in this frame: see _capture
+            raise value  # here, in this frame: see capture()
         return value
 
     async def call(self, tool_input: Any, ctx: Context | None = None) -> ToolReply:
