@@ -23,6 +23,7 @@ from typing import Any
 
 __all__ = [
     "UnknownEventTypeWarning",
+    "closest",
     "filter_problem",
     "known_fields",
     "known_types",
@@ -111,6 +112,18 @@ def _names(types: dict[str, frozenset[str]]) -> str:
     return ", ".join(sorted(types))
 
 
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate most like ``word`` (a likely typo of it), or ``None``.
+
+    Only candidates of about the same length are compared: a typo changes a few characters,
+    and comparing every name costs a millisecond a call.
+    """
+    slack = max(2, len(word) // 4)
+    near = sorted(c for c in candidates if abs(len(c) - len(word)) <= slack)
+    found = difflib.get_close_matches(word, near, n=1)
+    return found[0] if found else None
+
+
 def pattern_problem(pattern: str, *, is_glob: bool) -> str | None:
     """Why ``pattern`` looks like a typo (no loaded dialect has such a type), or ``None``."""
     types = known_types()
@@ -123,8 +136,8 @@ def pattern_problem(pattern: str, *, is_glob: bool) -> str | None:
         return f"pattern {pattern!r} matches no event type of the loaded dialects ({_names(types)})"
     if pattern in every:
         return None
-    close = difflib.get_close_matches(pattern, sorted(every), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(pattern, every)
+    hint = f"; did you mean {close!r}?" if close else ""
     return f"no loaded dialect ({_names(types)}) has an event type {pattern!r}{hint}"
 
 
@@ -133,8 +146,8 @@ def filter_problem(name: str, extra: Iterable[str] = ()) -> str | None:
     fields = known_fields()
     if fields is None or name in fields or name in _ALWAYS or name in extra:
         return None
-    close = difflib.get_close_matches(name, sorted(fields), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(name, fields)
+    hint = f"; did you mean {close!r}?" if close else ""
     return f"no event class of the loaded dialects has a field or property {name!r}{hint}"
 
 

@@ -15,7 +15,6 @@ Typos are caught at registration, against the dialects loaded then
 
 from __future__ import annotations
 
-import difflib
 import sys
 import warnings
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from typing import Any, final
 
 from .events import KINDS
 from .inject import describe, handler_call, is_async_callable
-from .known import UnknownEventTypeWarning, filter_problem, pattern_problem
+from .known import UnknownEventTypeWarning, closest, filter_problem, pattern_problem
 from .patterns import EventCheck, compile_filters, compile_pattern, is_glob
 from .types import HandlerT
 
@@ -98,8 +97,8 @@ def route_problems(route: Route) -> tuple[list[str], list[str]]:
         typos.append(problem)
     kind = route.filters.get("kind")
     if isinstance(kind, str) and not is_glob(kind) and kind not in KINDS:
-        close = difflib.get_close_matches(kind, sorted(KINDS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        close = closest(kind, KINDS)
+        hint = f"; did you mean {close!r}?" if close else ""
         typos.append(f"kind={kind!r} is not in the common vocabulary (agentflow.KINDS){hint}")
     errors = [p for p in map(filter_problem, route.filters) if p is not None]
     return typos, errors
