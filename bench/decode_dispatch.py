@@ -25,7 +25,8 @@ of each row is kept. Rows:
   Events)`` (``construct_type`` on the 44-member union), exactly as ``Stream.__stream__``
   does; then the same dict call on ``.type``. It runs on ``--sdk-events`` events (it is slow).
 
-Targets: agentflow >= 0.6x the floor and >= 8x the official SDK.
+Targets: agentflow >= 0.6x the floor and >= 8x the official SDK. What OpenTelemetry tracing
+adds to the agentflow row (and to ``app.run``) is measured by ``bench/telemetry.py``.
 """
 
 from __future__ import annotations

@@ -36,8 +36,14 @@ from agentflow import (
 
 # -- 1. events: the wire's own types, plus the common kind ---------------------------------
 
-KINDS = {"say": "message.completed", "call": "tool.started", "ask": "approval.requested",
-         "wait": "tool.requested", "result": "tool.completed", "done": "turn.completed"}  # fmt: skip
+KINDS = {
+    "say": "message.completed",
+    "call": "tool.started",
+    "ask": "approval.requested",
+    "wait": "tool.requested",
+    "result": "tool.completed",
+    "done": "turn.completed",
+}
 
 
 @dataclass(frozen=True)

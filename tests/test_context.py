@@ -1,4 +1,4 @@
-"""The Context handed to handlers (agentflow._context)."""
+"""The Context handed to handlers (agentflow.core.context)."""
 
 from __future__ import annotations
 

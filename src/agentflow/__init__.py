@@ -81,6 +81,8 @@ if TYPE_CHECKING:
     )
     from .managed_agents.client import ManagedAgentsClient
     from .managed_agents.events import UnknownEvent, parse_event
+    from .messages.client import MessagesClient
+    from .messages.conversation import Conversation
     from .plugins import hookimpl
     from .wire.backoff import Backoff
 
@@ -99,6 +101,7 @@ _EXPORTS: dict[str, str] = {
     "CheckpointStore": ".core.checkpoint",
     "ConflictError": ".core.exceptions",
     "Context": ".core.context",
+    "Conversation": ".messages.conversation",
     "Decision": ".core.verdicts",
     "DecodeError": ".core.exceptions",
     "Deny": ".core.verdicts",
@@ -109,6 +112,7 @@ _EXPORTS: dict[str, str] = {
     "KINDS": ".core.events",
     "ManagedAgentsClient": ".managed_agents.client",
     "MemoryCheckpointStore": ".core.checkpoint",
+    "MessagesClient": ".messages.client",
     "NotFoundError": ".core.exceptions",
     "Pause": ".core.dialect",
     "PermissionDeniedError": ".core.exceptions",
@@ -160,6 +164,7 @@ __all__ = [
     "CheckpointStore",
     "ConflictError",
     "Context",
+    "Conversation",
     "Decision",
     "DecodeError",
     "Deny",
@@ -170,6 +175,7 @@ __all__ = [
     "KINDS",
     "ManagedAgentsClient",
     "MemoryCheckpointStore",
+    "MessagesClient",
     "NotFoundError",
     "Pause",
     "PermissionDeniedError",

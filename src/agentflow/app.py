@@ -25,7 +25,7 @@ tools (``@app.tool``, ``app.tools``) and confirmation policies (``@app.confirm``
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, overload
 
 from .core.app import BaseApp
@@ -74,6 +74,8 @@ class App(BaseApp):
         policy_timeout: float | None = DEFAULT_POLICY_TIMEOUT,
         session_lease: float = DEFAULT_LEASE,
         strict: bool = False,
+        observers: Iterable[object] = (),
+        trace_events: bool = False,
     ) -> None:
         """Make an app.
 
@@ -88,8 +90,11 @@ class App(BaseApp):
         how long (seconds, default 30) a run's hold on its session lasts without renewal (a
         crashed run on another machine blocks the session that long). ``strict=True`` makes
         an event type no loaded dialect knows an error in ``@app.on(...)``, not a warning.
+        ``observers`` watch the app's runs, tools, policies and replies (telemetry, such as
+        :class:`agentflow.telemetry.OpenTelemetryObserver`); ``trace_events`` also passes
+        every dispatch through them (see :meth:`observe`).
         """
-        super().__init__(name=name, strict=strict)
+        super().__init__(name=name, strict=strict, observers=observers, trace_events=trace_events)
         self._tools = ToolRegistry()
         self._confirms = ConfirmPolicies()
         self._load_entrypoints = load_entrypoints

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from agentflow.testing import Emulator, Scenario
+from agentflow.testing import DEFAULT_API_KEY, Emulator, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -55,6 +57,9 @@ PLAIN_RUNS = (
     "confirm_bash.py",
     "custom_tools.py",
     "stream_vs_poll.py",
+    "orxhestra_agent.py",
+    "order_status.py",
+    "telemetry.py",
 )
 
 
@@ -138,6 +143,125 @@ def test_stream_and_poll_see_the_same_events_in_the_same_order(
     assert [name for name, _ in counts] == ["stream", "poll"]
     assert counts[0][1] == counts[1][1] and int(counts[0][1]) > 5
     assert "same events in the same order: True" in done.stdout
+
+
+def test_orxhestra_agent_is_gated_answered_and_given_the_apps_tool(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["orxhestra_agent.py"]
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert (
+        lines[0]
+        == "gated: ['list_files', 'delete_file']; questions answered by @app.on_question: 1"
+    )
+    assert "asked:  Which files should I clean up? -> the logs" in lines
+    assert "result: human_input: the logs" in lines
+    assert "agent:  I'll look at the folder first." in lines
+    assert "result: list_files: app.log, error.log, notes.txt" in lines
+    assert "result: disk_usage: /var/app: 1.2 GB" in lines  # the App's tool, run by the App
+    # The denied tool never ran (it would have raised): the agent got the deny message.
+    assert "result: delete_file: Deleting '/var/app/app.log' needs a person's approval." in lines
+    assert "answer: The logs take 1.2 GB; deleting them needs your approval." in lines
+    assert lines[-5].startswith("turn ended: end_turn; ")
+    assert lines[-4:] == [
+        "  human_input (question): answered, decided by ask",
+        "  list_files (confirmation): allowed, decided by listing_is_fine",
+        "  disk_usage (custom): ok",
+        "  delete_file (confirmation): denied, decided by keep_the_files",
+    ]
+
+
+def test_order_status_shows_each_tool_as_soon_as_it_is_named_and_runs_two_at_once(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["order_status.py"]
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "you: Where are my orders? My email is ana@example.com."
+    search = lines.index("  [Searching order database…]")
+    assert lines[search - 1] == "Let me look up your orders."  # streamed text, then the tool
+    assert lines.count("  [Checking shipping status…]") == 2
+    batch = "  [running 2 tool call(s) at once: get_shipping_status, get_shipping_status]"
+    assert lines.index(batch) > lines.index("  [Checking shipping status…]")
+    assert any(line.startswith("Your espresso machine (A-1042) is in transit") for line in lines)
+    assert "stop: end_turn" in lines
+    assert re.search(r"^time to first token: \d+\.\d{3} s$", done.stdout, re.MULTILINE)
+    assert re.search(r"^tokens: [1-9]\d* in, [1-9]\d* out$", done.stdout, re.MULTILINE)
+    assert "  get_shipping_status {'order_id': 'A-1043'} -> ok in " in done.stdout
+
+
+def test_order_status_talks_to_the_messages_api_named_by_the_environment(tmp_path: Path) -> None:
+    from agentflow.testing.messages import MessagesEmulator
+
+    scenario = Scenario.simple("Your order A-1042 arrives Friday.")
+    conversation = tmp_path / "chat.json"
+    with MessagesEmulator(scenario, api_key="sk-test-key").run_in_thread() as emu:
+        done = _run(
+            "order_status.py", "--api", "--model", "claude-x", "--conversation",
+            str(conversation), "Where is A-1042?",
+            ANTHROPIC_API_KEY="sk-test-key", ANTHROPIC_BASE_URL=emu.base_url,
+        )  # fmt: skip
+        requests = emu.requests
+    assert done.returncode == 0, done.stderr
+    assert "Your order A-1042 arrives Friday." in done.stdout
+    assert [r.body["model"] for r in requests] == ["claude-x"]
+    assert "sk-test-key" not in done.stdout + done.stderr
+    assert "Your order A-1042 arrives Friday." in conversation.read_text("utf-8")
+    no_key = _run("order_status.py", "--api")
+    assert no_key.returncode == 2 and "set ANTHROPIC_API_KEY" in no_key.stderr
+
+
+def _json_documents(text: str) -> list[dict[str, Any]]:
+    """The JSON documents the console exporters printed one after the other."""
+    decoder, docs, pos = json.JSONDecoder(), [], 0
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        doc, pos = decoder.raw_decode(text, pos)
+        docs.append(doc)
+    return docs
+
+
+def test_telemetry_prints_nested_spans_and_metrics(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["telemetry.py"]
+    assert done.returncode == 0, done.stderr
+    assert "turn ended: end_turn" in done.stderr
+    docs = _json_documents(done.stdout)
+    spans = {d["name"]: d for d in docs if "context" in d}
+    assert set(spans) == {
+        "agentflow.run",
+        "execute_tool get_weather",
+        "execute_tool get_forecast",
+        "weather lookup",
+        "agentflow.policy",
+        "agentflow.reply.post",
+    }
+    run_id = spans["agentflow.run"]["context"]["span_id"]
+    assert spans["agentflow.run"]["parent_id"] is None
+    for name in ("execute_tool get_weather", "execute_tool get_forecast", "agentflow.policy"):
+        assert spans[name]["parent_id"] == run_id, name
+    weather = spans["execute_tool get_weather"]
+    assert spans["weather lookup"]["parent_id"] == weather["context"]["span_id"]
+    assert weather["attributes"]["gen_ai.tool.call.id"].startswith("sevt_")
+    forecast = spans["execute_tool get_forecast"]
+    assert forecast["status"]["status_code"] == "ERROR"
+    assert [e["name"] for e in forecast["events"]] == ["exception"]
+    assert spans["agentflow.policy"]["attributes"]["agentflow.policy.verdict"] == "allow"
+    assert spans["agentflow.reply.post"]["attributes"]["agentflow.reply.sent"] == 3
+    (exported,) = [d for d in docs if "resource_metrics" in d]
+    names = {
+        m["name"]
+        for r in exported["resource_metrics"]
+        for s in r["scope_metrics"]
+        for m in s["metrics"]
+    }
+    assert {"agentflow.events", "agentflow.tool.duration", "agentflow.replies.sent"} <= names
+    assert DEFAULT_API_KEY not in done.stdout + done.stderr
+    assert "Paris" not in json.dumps(weather["attributes"])  # tool input: not unless asked
 
 
 def test_the_emulator_fixture_example_passes_under_pytest() -> None:

@@ -33,3 +33,40 @@ def announced(events: list[Any]) -> list[Any]:
 def responses(events: list[Any]) -> list[Any]:
     """The tool-response parts, in order."""
     return [part for event in events for part in event.content.tool_responses]
+
+
+def file_tools(ran: list[tuple[str, str]]) -> list[BaseTool]:
+    """``read_file`` and ``delete_file``, which note each run in ``ran``."""
+
+    async def read_file(path: str) -> str:
+        """Read a file."""
+        ran.append(("read_file", path))
+        return f"contents of {path}"
+
+    async def delete_file(path: str) -> str:
+        """Delete a file."""
+        ran.append(("delete_file", path))
+        return "deleted"
+
+    return [tool(read_file), tool(delete_file)]
+
+
+def spy(runner: Any) -> list[Any]:
+    """Record every event ``runner.astream`` yields, in order, as orxhestra yields it."""
+    yielded: list[Any] = []
+    astream = runner.astream
+
+    async def recording(**kwargs: Any) -> Any:
+        async for event in astream(**kwargs):
+            yielded.append(event)
+            yield event
+
+    runner.astream = recording
+    return yielded
+
+
+def shape(event: Any) -> tuple[Any, ...]:
+    """What an event says, without its id and time (equal across two plays of a scenario)."""
+    calls = tuple((p.tool_name, tuple(sorted(p.args.items()))) for p in event.tool_calls)
+    results = tuple((r.tool_name, r.result, r.error) for r in event.content.tool_responses)
+    return (event.type, event.partial, event.text, event.thinking, calls, results)

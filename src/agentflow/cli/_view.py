@@ -16,12 +16,14 @@ from typing import TextIO
 
 from ..core.events import Event
 from ._describe import Line, describe, summary_rows
+from ._kinds import STREAMED_KINDS, describe_kind, is_native, tally_kind
 from ._output import Writer
 from ._tally import Tally
 
 __all__ = ["JsonView", "PlainView", "View"]
 
 _TAG_WIDTH = 9
+_KIND_STREAM = "\0message.delta"  # the key of text streamed by kind (no event id to key on)
 
 
 class View:
@@ -53,6 +55,9 @@ class View:
     def show(self, event: Event) -> None:
         """Draw one event as it arrives."""
         call = self.tally.add(event)
+        if not is_native(event):
+            self._show_kind(event)
+            return
         etype = event.type
         if etype == "event_start":
             ref = getattr(event, "event", None)
@@ -78,6 +83,30 @@ class View:
         if etype == "span.model_request_end" and self._preview is not None:
             self._close_stream()  # a preview the final event never completed
         line = describe(event, call, verbose=self.verbose)
+        if line is not None:
+            self._close_stream()
+            self._line(line)
+
+    def _show_kind(self, event: Event) -> None:
+        """Draw an event of another dialect from its ``kind`` (see :mod:`._kinds`)."""
+        tally_kind(self.tally, event)
+        kind = event.kind
+        if kind == "message.delta":
+            if self._preview != _KIND_STREAM:
+                self._close_stream()
+                self._preview = _KIND_STREAM
+                self._streamed[_KIND_STREAM] = ""
+                self._open_stream()
+            self._streamed[_KIND_STREAM] += event.text
+            self._stream_text(event.text)
+            return
+        if kind in STREAMED_KINDS:
+            return
+        if kind == "message.completed" and self._preview == _KIND_STREAM:
+            if self._streamed.pop(_KIND_STREAM, None) == event.text:
+                self._end_stream(event.text)
+                return
+        line = describe_kind(event, verbose=self.verbose)
         if line is not None:
             self._close_stream()
             self._line(line)

@@ -21,7 +21,7 @@ import anyio
 
 from ..managed_agents.builders import user_message
 from ._choose import make_view
-from ._common import CommandError, add_view_args, fail, log_lines, log_to, run_async
+from ._common import CommandError, add_view_args, fail, load_object, log_lines, log_to, run_async
 from ._view import View
 from ._web import add_web_args, page_opened, serve_web, settle
 
@@ -33,7 +33,15 @@ if TYPE_CHECKING:
     from ..testing import Scenario
     from ..web import Relay
 
-__all__ = ["DemoRun", "demo_scenario", "register", "run_demo", "view_middleware"]
+__all__ = [
+    "DEMO_DIALECTS",
+    "DEMO_MAINS",
+    "DemoRun",
+    "demo_scenario",
+    "register",
+    "run_demo",
+    "view_middleware",
+]
 
 EPILOG = """\
 examples:
@@ -42,8 +50,10 @@ examples:
   agentflow demo --json | head   one event per line as JSON
   agentflow demo -v              also show spans, usage and the LoggingMiddleware lines
   agentflow demo --record demo.jsonl
+  agentflow demo --dialect messages   the same app over the Messages API emulator
   agentflow demo --web           also show it on a live page (the address is printed)
   agentflow replay demo.jsonl --app agentflow.cli.demo_app:app   replay it offline
+  agentflow demo --dialect orxhestra   the same app over an orxhestra agent, in process
 
 The demo needs no API key and no network: the agent is the built-in emulator, scripted to
 stream text, ask to run `read` and `bash` under always_ask (one allowed, one denied by the
@@ -53,6 +63,24 @@ session.error, and finish.
 
 DELTA_TYPES = ("agent.message",)
 """Preview types the demo asks the stream for (text as it streams)."""
+
+DEMO_DIALECTS: dict[str, str] = {
+    "managed_agents": "agentflow.cli.demo:run_demo",
+    "messages": "agentflow.cli.demo_messages:run_demo",
+}
+"""``--dialect`` -> ``module:function`` running the demo over that wire (imported when chosen).
+
+Each function takes ``(view, *, delay, record_to, relay=None, on_session=None)`` (the last
+two for ``--web``: publish to the relay, await ``on_session(session_id)`` before sending) and
+returns a :class:`DemoRun`; a new dialect adds its own small ``demo_<name>`` module and one
+line here."""
+
+
+DEMO_MAINS: dict[str, str] = {
+    "orxhestra": "agentflow.cli.demo_orxhestra:main",
+}
+"""``--dialect`` -> ``module:function`` of dialects whose demo is a command of its own (taking
+the parsed arguments, returning the exit status): an in-process agent needs no emulator."""
 
 
 def register(subparsers: Any) -> None:
@@ -66,6 +94,13 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_view_args(parser)
+    parser.add_argument(
+        "--dialect",
+        choices=sorted({*DEMO_DIALECTS, *DEMO_MAINS}),
+        default="managed_agents",
+        help="the agent system the demo app runs over (default managed_agents; orxhestra "
+        "runs an agent in this process and needs the 'orxhestra' extra)",
+    )
     parser.add_argument(
         "--delay",
         type=float,
@@ -199,6 +234,10 @@ def _extra_rows(run: DemoRun) -> list[tuple[str, str]]:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``agentflow demo``."""
+    own_main = DEMO_MAINS.get(getattr(args, "dialect", "managed_agents"))
+    if own_main is not None:
+        code: int = load_object(own_main)(args)
+        return code
     missing = [name for name in ("starlette", "uvicorn") if find_spec(name) is None]
     if missing:
         return fail(
@@ -206,6 +245,8 @@ def main(args: argparse.Namespace) -> int:
             f"the demo needs the 'demo' extra ({', '.join(missing)} missing): "
             "python -m pip install 'agentflow-events[demo]'",
         )
+    if args.record is not None and args.dialect != "managed_agents":
+        return fail("agentflow demo", "--record records Managed Agents sessions only")
     if args.record is None:
         return _main(args, None)
     path = Path(args.record)
@@ -222,10 +263,11 @@ def _main(args: argparse.Namespace, record_to: IO[str] | None) -> int:
         with anyio.CancelScope() as scope:
             view.out.on_close = scope.cancel
             with log_to(log_lines(view, json_lines=args.json), verbose=args.verbose):
+                runner = load_object(DEMO_DIALECTS[args.dialect])
                 if args.web:
-                    run = await _demo_on_the_web(view, args, record_to)
+                    run = await _demo_on_the_web(view, args, record_to, runner)
                 else:
-                    run = await run_demo(view, delay=args.delay, record_to=record_to)
+                    run = await runner(view, delay=args.delay, record_to=record_to)
             view.finish(_extra_rows(run))
         if view.out.closed:
             return 0
@@ -236,7 +278,7 @@ def _main(args: argparse.Namespace, record_to: IO[str] | None) -> int:
 
 
 async def _demo_on_the_web(
-    view: View, args: argparse.Namespace, record_to: IO[str] | None
+    view: View, args: argparse.Namespace, record_to: IO[str] | None, runner: Any
 ) -> DemoRun:
     """The demo with ``--web``: it starts once the page is open, so the page shows it live."""
     from ..web import Relay
@@ -244,7 +286,7 @@ async def _demo_on_the_web(
     relay = Relay()
     async with serve_web(relay, args.port) as server:
         opened = page_opened(server, view, "the demo starts when that page is open")
-        run = await run_demo(
+        run: DemoRun = await runner(
             view, delay=args.delay, record_to=record_to, relay=relay, on_session=opened
         )
         await settle(relay, run.session_id, view, wait_for_page=False)

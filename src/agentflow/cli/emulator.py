@@ -1,18 +1,20 @@
-"""``agentflow emulator``: serve the local Managed Agents emulator in the foreground.
+"""``agentflow emulator``: serve a local emulator in the foreground.
 
 ::
 
     agentflow emulator --scenario demo.json --port 0
     # agentflow emulator listening on http://127.0.0.1:43127 (Ctrl+C to stop)
+    agentflow emulator --dialect messages     # the Messages API (POST /v1/messages)
 
 Point any client at the printed URL (the official SDK: ``base_url=URL``). Without
 ``--api-key`` any non-empty key is accepted; with it, exactly that key. The host must be a
-loopback address. Needs the ``emulator`` extra.
+loopback address. ``--dialect`` picks the wire: every emulator ``agentflow.testing.Emulator``
+knows (``managed_agents`` by default). Needs the ``emulator`` extra.
 
-``--webhook-url URL`` (loopback) also POSTs a signed session webhook there on every status
-change, signed with the ``whsec_`` secret from ``$AGENTFLOW_WEBHOOK_SECRET`` (or
-``--webhook-secret``, which other users of the machine can see in the process list); it
-needs the ``standardwebhooks`` package (the ``cluster`` extra).
+``--webhook-url URL`` (loopback; Managed Agents only) also POSTs a signed session webhook
+there on every status change, signed with the ``whsec_`` secret from
+``$AGENTFLOW_WEBHOOK_SECRET`` (or ``--webhook-secret``, which other users of the machine can
+see in the process list); it needs the ``standardwebhooks`` package (the ``cluster`` extra).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ examples:
   agentflow emulator --scenario scenario.json --port 0
   agentflow emulator --port 8765 --api-key sk-test   # then point a client at it:
   ANTHROPIC_BASE_URL=http://127.0.0.1:8765 ANTHROPIC_API_KEY=sk-test python my_app.py
+  agentflow emulator --dialect messages --scenario scenario.json   # the Messages API
 """
 
 
@@ -37,8 +40,9 @@ def register(subparsers: Any) -> None:
     """Add the ``emulator`` sub-command to the ``agentflow`` parser."""
     parser = subparsers.add_parser(
         "emulator",
-        help="serve a local Managed Agents emulator",
-        description="Serve a local Managed Agents session API driven by a scripted scenario.",
+        help="serve a local emulator (Managed Agents, the Messages API, ...)",
+        description="Serve a local agent API (Managed Agents sessions by default) driven by a "
+        "scripted scenario.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -52,6 +56,12 @@ def register(subparsers: Any) -> None:
         "--host", default="127.0.0.1", help="loopback address to bind (127.0.0.1, localhost or ::1)"
     )
     parser.add_argument("--api-key", default=None, help="require exactly this API key")
+    parser.add_argument(
+        "--dialect",
+        default="managed_agents",
+        help="the wire to serve: managed_agents (default), messages, or any other emulator "
+        "agentflow.testing provides",
+    )
     parser.add_argument(
         "--webhook-url", default=None, help="POST signed session webhooks to this loopback URL"
     )
@@ -78,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
         from ..testing._local_server import LOOPBACK
         from ..testing.managed_agents import Emulator
+        from ..testing.managed_agents.emulator import DIALECT_EMULATORS
         from ..testing.scenario import Scenario, ScenarioError
     except ModuleNotFoundError as exc:
         print(
@@ -92,6 +103,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.dialect != "managed_agents" and args.dialect not in DIALECT_EMULATORS:
+        known = ", ".join(sorted(["managed_agents", *DIALECT_EMULATORS]))
+        print(
+            f"agentflow emulator: unknown --dialect {args.dialect!r}; expected one of: {known}",
+            file=sys.stderr,
+        )
+        return 2
     try:
         scenario = Scenario.load(args.scenario) if args.scenario else Scenario()
     except (OSError, ScenarioError) as exc:
@@ -100,14 +118,24 @@ def run(args: argparse.Namespace) -> int:
 
     webhooks: dict[str, Any] = {}
     if args.webhook_url is not None:
+        if args.dialect != "managed_agents":
+            print(
+                "agentflow emulator: --webhook-url is for --dialect managed_agents", file=sys.stderr
+            )
+            return 2
         secret = args.webhook_secret or os.environ.get("AGENTFLOW_WEBHOOK_SECRET")
         webhooks = {"webhook_url": args.webhook_url, "webhook_secret": secret}
         webhooks["webhook_duplicates"] = args.webhook_duplicates
     try:
         emulator = Emulator(
-            scenario, api_key=args.api_key, host=args.host, port=args.port, **webhooks
+            scenario,
+            dialect=args.dialect,
+            api_key=args.api_key,
+            host=args.host,
+            port=args.port,
+            **webhooks,
         )
-    except (ValueError, ImportError) as exc:
+    except (ValueError, ImportError) as exc:  # a dialect whose emulator is not installed too
         print(f"agentflow emulator: {exc}", file=sys.stderr)
         return 2
 

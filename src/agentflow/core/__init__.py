@@ -11,6 +11,8 @@ Read in the order of the data flow::
     path          the one path every event takes (handlers + actions router)
     actions/      the actions router: tools, policies, questions, one batch of replies
     run, tally    the run loop and the RunResult it returns (results)
+    observe       the hooks observers (telemetry) wrap runs, tools, policies, posts with;
+                  observers: the app's observers, as the core calls them
     checkpoint/   what survives a restart: dispatched events, answered calls
     answers, verdicts, questions, config, exceptions, types
 

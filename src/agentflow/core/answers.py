@@ -7,7 +7,7 @@ Everruns tool result, ...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = ["Outcome", "ToolReply", "text_block"]
@@ -29,18 +29,29 @@ def text_block(text: str) -> dict[str, Any]:
 @dataclass(frozen=True)
 class ToolReply:
     """What running (or refusing) one tool call produced: content blocks and whether it is
-    an error, with the outcome, the time it took and the error text."""
+    an error, with the outcome, the time it took and the error text.
+
+    ``exception`` is what the tool raised (or the ``TimeoutError`` of a timeout), for
+    observers (a span's exception event); it is never sent and not part of equality.
+    """
 
     content: list[dict[str, Any]]
     is_error: bool = False
     outcome: Outcome = "ok"
     duration_s: float = 0.0
     error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def failure(cls, outcome: Outcome, message: str, duration_s: float = 0.0) -> ToolReply:
+    def failure(
+        cls,
+        outcome: Outcome,
+        message: str,
+        duration_s: float = 0.0,
+        exception: BaseException | None = None,
+    ) -> ToolReply:
         """An ``is_error`` reply whose text is ``message``."""
-        return cls([text_block(message)], True, outcome, duration_s, message)
+        return cls([text_block(message)], True, outcome, duration_s, message, exception)
 
     @property
     def text(self) -> str:

@@ -32,6 +32,7 @@ from .config import Actions
 from .context import Context
 from .exceptions import DispatchError, SessionErrorRaised
 from .inject import describe
+from .observers import Observers
 from .on_error import ErrorHandlers
 from .routes import Route, Router, StopPropagation
 
@@ -51,10 +52,20 @@ class BaseApp(Router):
     Most programs use :class:`agentflow.App`, which adds tools and policies.
     """
 
-    def __init__(self, *, name: str | None = None, strict: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        strict: bool = False,
+        observers: Iterable[object] = (),
+        trace_events: bool = False,
+    ) -> None:
         super().__init__(name=name, strict=strict)
         self.actions = Actions()
         """The app's tools, policies, question handlers and run defaults."""
+        self.observers = Observers(observers, on_change=self._reset_chain)
+        """What watches the app's runs (telemetry); see :mod:`agentflow.core.observe`."""
+        self._trace_events = trace_events
         self._middleware: list[Middleware] = []
         self._exception_policy: ExceptionPolicy | None = None
         self._chain: Next | None = None
@@ -92,8 +103,39 @@ class BaseApp(Router):
         chain: Next = self._run_handlers
         for mw in reversed(self._middleware):
             chain = link(mw, chain)
+        if self._trace_events:  # only then does each event cost the observers anything
+            chain = self.observers.wrap_dispatch(chain)
         self._chain = chain
         return chain
+
+    def _reset_chain(self) -> None:
+        self._chain = None
+
+    # -- observers ------------------------------------------------------------------------
+
+    def observe(self, *observers: object) -> None:
+        """Add observers of the app's runs, tools, policies and replies (telemetry).
+
+        An observer has some of the hooks of :class:`~agentflow.core.observe.Observer`
+        (``on_run``, ``on_tool``, ...); :class:`agentflow.telemetry.OpenTelemetryObserver`
+        is one. ``App(observers=[...])`` does the same.
+        """
+        for observer in observers:
+            self.observers.add(observer)
+
+    @property
+    def trace_events(self) -> bool:
+        """Whether each dispatch goes through the observers' ``on_event`` hooks.
+
+        Off by default: at many thousands of events a second, a span per event would cost
+        more than the dispatch itself.
+        """
+        return self._trace_events
+
+    @trace_events.setter
+    def trace_events(self, value: bool) -> None:
+        self._trace_events = value
+        self._chain = None
 
     # -- error and question handlers ------------------------------------------------------
 

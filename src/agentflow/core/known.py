@@ -23,6 +23,7 @@ from typing import Any
 
 __all__ = [
     "UnknownEventTypeWarning",
+    "attribute_names",
     "closest",
     "filter_problem",
     "known_fields",
@@ -65,7 +66,8 @@ def register_event_class(cls: type) -> None:
 
 
 def register_event_fields(names: Iterable[str]) -> None:
-    """Count ``names`` as attributes events may have (for field filters)."""
+    """Count ``names`` as attributes events may have (for field filters): the attributes an
+    event class passes through from a native object it wraps, say."""
     with _lock:
         _fields.update(names)
         _version[0] += 1
@@ -77,7 +79,9 @@ def known_types() -> dict[str, frozenset[str]]:
         return dict(_types)
 
 
-def _attributes(cls: type) -> set[str]:
+def attribute_names(cls: type) -> set[str]:
+    """The public fields and properties of a class (pydantic fields, annotations,
+    properties): what a field filter may name on its instances."""
     names: set[str] = set()
     model_fields = getattr(cls, "__pydantic_fields__", None)
     if isinstance(model_fields, dict):
@@ -98,7 +102,7 @@ def _fields_at(version: int) -> frozenset[str] | None:
         return None  # no dialect's events are loaded: nothing to check against
     found = set(extra)
     for cls in classes:
-        found |= _attributes(cls)
+        found |= attribute_names(cls)
     return frozenset(found)
 
 

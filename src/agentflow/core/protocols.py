@@ -12,14 +12,16 @@ if TYPE_CHECKING:
     from .config import Actions
     from .context import Context
     from .events import Event
+    from .observers import Observers
 
 __all__ = ["Dispatcher"]
 
 
 class Dispatcher(Protocol):
-    """An app as the run loop sees it: its answers, and dispatch."""
+    """An app as the run loop sees it: its answers, its observers, and dispatch."""
 
     actions: Actions
+    observers: Observers
 
     async def dispatch(self, event: Event, ctx: Context | None = None) -> Context:
         """Run one event through the middleware and handlers."""

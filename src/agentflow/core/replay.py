@@ -93,4 +93,5 @@ def _make_router(app: Dispatcher, ctx: Context, dialect: Dialect, answer: Answer
         default_confirmation=config.default_confirmation,
         unknown_tools=config.unknown_tools,
         max_concurrency=config.max_concurrency,
+        observers=app.observers,
     )

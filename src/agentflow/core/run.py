@@ -41,6 +41,7 @@ from .channel import Source, bind
 from .context import Context
 from .exceptions import AgentflowError
 from .lease import SessionLease, new_owner
+from .observe import RunObservation
 from .path import EventPath
 from .tally import Tally
 
@@ -80,6 +81,7 @@ def _router(
         max_concurrency=limit or actions.max_concurrency,
         owner=lease.owner,
         lease=lease.ttl,
+        observers=app.observers,
     )
 
 
@@ -144,29 +146,32 @@ async def run_app(
     )
     router = _router(app, channel, store, max_concurrency, lease)
     stop_reason = "stream_ended"
-    try:
+    observed = RunObservation(session_id, dialect.name, tally.counts)
+    with app.observers.run(observed):  # handlers and tools run inside its scope
         try:
-            if await lease.acquire():  # it waited: the holder's progress is in the store now
-                channel = source.channel(session, checkpoint=store, replay=replay, **options)
-                router = _router(app, channel, store, max_concurrency, lease)
-            replayed = replay if replay is not None else store.position(session_id) is not None
-            ctx = Context(session_id, app=app, channel=channel)
-            bind(channel, app=app, router=router, ctx=ctx)
-            path = EventPath(app, router, dialect)
-            with anyio.CancelScope() as body:
-                async with channel, router:
-                    router.spawn(lambda: lease.keep(body))
-                    stop_reason = await _follow(
-                        channel, router, ctx, path, tally, inputs, replayed, store, until
-                    )
-        finally:
-            lease.release()
-        if lease.lost is not None:
-            raise lease.lost
-    except AgentflowError as exc:
-        exc.run_result = tally.result(session_id, "error", router)
-        raise
-    return tally.result(session_id, stop_reason, router)
+            try:
+                if await lease.acquire():  # it waited: the holder's progress is in the store
+                    channel = source.channel(session, checkpoint=store, replay=replay, **options)
+                    router = _router(app, channel, store, max_concurrency, lease)
+                replayed = replay if replay is not None else store.position(session_id) is not None
+                ctx = Context(session_id, app=app, channel=channel)
+                bind(channel, app=app, router=router, ctx=ctx)
+                path = EventPath(app, router, dialect)
+                with anyio.CancelScope() as body:
+                    async with channel, router:
+                        router.spawn(lambda: lease.keep(body))
+                        stop_reason = await _follow(
+                            channel, router, ctx, path, tally, inputs, replayed, store, until
+                        )
+            finally:
+                lease.release()
+            if lease.lost is not None:
+                raise lease.lost
+        except AgentflowError as exc:
+            exc.run_result = observed.result = tally.result(session_id, "error", router)
+            raise
+        observed.result = result = tally.result(session_id, stop_reason, router)
+    return result
 
 
 async def _follow(

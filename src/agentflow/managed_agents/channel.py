@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ..core.observe import ReconnectObservation
 from .builders import interrupt
 from .dialect import MANAGED_AGENTS
 
 if TYPE_CHECKING:
     from ..core.checkpoint import CheckpointStore
+    from ..core.observers import Observers
     from ..core.types import JSONObject
     from .events import ManagedAgentsEvent
     from .resources import Events
@@ -80,6 +82,18 @@ class ManagedAgentsChannel:
 
     def __aiter__(self) -> AsyncIterator[ManagedAgentsEvent]:
         return self.stream
+
+    def bind(self, *, app: Any, router: Any, ctx: Any) -> None:
+        """Report the stream's reconnects to the app's observers (telemetry)."""
+        observers: Observers | None = getattr(app, "observers", None)
+        if observers is None:
+            return
+        session_id, dialect = self.session_id, self.dialect.name
+
+        def reconnected(attempt: int, delay: float, error: str) -> None:
+            observers.reconnect(ReconnectObservation(session_id, dialect, attempt, delay, error))
+
+        self.stream.on_reconnect = reconnected
 
     async def start_turn(self, inputs: Sequence[JSONObject]) -> Collection[str]:
         """Post the inputs; the turn starts when one of their echoes arrives."""

@@ -121,6 +121,8 @@ class EventStream(Delivering):
         self._quick = False  # the next reconnect needs no backoff (a frame was dropped)
         self.reconnects = 0
         """How many times the connection was reopened."""
+        self.on_reconnect: Callable[[int, float, str], None] | None = None
+        """Called with (attempt, delay, redacted error) before each reconnect (telemetry)."""
 
     # -- public surface -------------------------------------------------------------------
 
@@ -299,6 +301,8 @@ class EventStream(Delivering):
                 delay = 0.0 if quick else self._backoff.delay(self._attempt, core.random, hint)
                 self._attempt += 1
                 self.reconnects += 1
+                if self.on_reconnect is not None:
+                    self.on_reconnect(self._attempt, delay, self._describe(self._failure))
                 logger.debug(
                     "session %s: reconnecting in %.3fs (attempt %d/%d)",
                     self.session_id, delay, self._attempt, self._max_attempts,

@@ -179,15 +179,16 @@ class Tool:
                 else:
                     value = await self._invoke(kwargs)
             content = to_content(value)
-        except TimeoutError:
+        except TimeoutError as exc:
             took = time.perf_counter() - start
             return ToolReply.failure(
-                "timeout", f"tool {self.name!r} timed out after {self.timeout:g}s", took
+                "timeout", f"tool {self.name!r} timed out after {self.timeout:g}s", took, exc
             )
         except BaseException as exc:
             if must_propagate(exc):
                 raise
-            return ToolReply.failure("error", describe_failure(exc), time.perf_counter() - start)
+            took = time.perf_counter() - start
+            return ToolReply.failure("error", describe_failure(exc), took, exc)
         took = time.perf_counter() - start
         problem = content_problem(content)
         if problem is not None:

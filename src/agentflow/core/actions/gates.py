@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cancellation import describe_failure, must_propagate
 from ..exceptions import PolicyError
+from ..observe import PolicyObservation
 from ..verdicts import Allow, Decision, Deny, no_policy_deny
 from .records import record_for
 
@@ -52,6 +53,10 @@ class Gates:
 
     async def decide(self, call: Call, ctx: Context) -> Decision:
         """The policies' decision on ``call`` (the default verdict without policies)."""
+        seen = PolicyObservation(self.router.session_id, call)
+        return await self.router.observers.policy(seen, self._decide(call, ctx))
+
+    async def _decide(self, call: Call, ctx: Context) -> Decision:
         if self.policies is None:
             verdict = self.default_confirmation or no_policy_deny(call.name)
             return Decision(verdict, "default")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from ..exceptions import BadRequestError, ConflictError, RateLimitError, ServerError, TransportError
+from ..observe import PostObservation
 
 if TYPE_CHECKING:
     from .state import RouterState
@@ -49,13 +50,14 @@ class Poster:
         self.attempts = 0
         """Post attempts made so far (all batches)."""
 
-    async def _send(self, batch: list[dict[str, Any]]) -> None:
+    async def _send(self, batch: list[dict[str, Any]], seen: PostObservation) -> None:
         """Post ``batch``, retrying transient failures; raises the last failure."""
         router = self.router
         failures = 0
         while True:
             try:
                 self.attempts += 1
+                seen.attempts += 1
                 await router.send_replies(batch)
                 return
             except RETRYABLE as exc:
@@ -72,8 +74,9 @@ class Poster:
                     delay = random.uniform(0, min(_MAX_DELAY, self.retry_delay * 2**failures))
                 await anyio.sleep(delay)
 
-    def _sent(self, batch: list[dict[str, Any]]) -> None:
+    def _sent(self, batch: list[dict[str, Any]], seen: PostObservation) -> None:
         router = self.router
+        seen.sent += len(batch)
         store, sid = router.checkpoint, router.session_id
         for call_id in map(router.dialect.reply_target, batch):
             store.mark_sent(sid, call_id)
@@ -84,34 +87,41 @@ class Poster:
 
     async def post(self, batch: list[dict[str, Any]]) -> None:
         """Post ``batch`` (see the module docstring), then mark what landed as sent."""
+        seen = PostObservation(self.router.session_id, self.router.dialect.name, len(batch))
+        await self.router.observers.post(seen, self._post(batch, seen))
+
+    async def _post(self, batch: list[dict[str, Any]], seen: PostObservation) -> None:
         router = self.router
         try:
-            await self._send(batch)
+            await self._send(batch, seen)
         except BadRequestError as exc:
             router.errors.append(f"posting {len(batch)} replies was rejected: {exc}")
             await router.read_history(again=True)  # perhaps an earlier attempt got through
             target = router.dialect.reply_target
-            await self._each([r for r in batch if not router.answered(target(r))])
+            left = [r for r in batch if not router.answered(target(r))]
+            if not left:
+                seen.status = "skipped"
+            await self._each(left, seen)
             return
-        self._sent(batch)
+        self._sent(batch, seen)
 
-    async def _each(self, replies: list[dict[str, Any]]) -> None:
+    async def _each(self, replies: list[dict[str, Any]], seen: PostObservation) -> None:
         """Post replies one by one; raise when one could not be answered at all."""
         failed: list[BadRequestError] = []
         for reply in replies:
             try:
-                await self._one(reply)
+                await self._one(reply, seen)
             except BadRequestError as exc:
                 failed.append(exc)
         if failed:
             raise failed[0]
 
-    async def _one(self, reply: dict[str, Any]) -> None:
+    async def _one(self, reply: dict[str, Any], seen: PostObservation) -> None:
         """Post one reply; a rejected one is replaced (see the module docstring)."""
         router = self.router
         call_id = router.dialect.reply_target(reply)
         try:
-            await self._send([reply])
+            await self._send([reply], seen)
         except BadRequestError as exc:
             why = f"the server rejected the client's reply to this call: {exc.message}"
             router.errors.append(f"the reply to {call_id} was rejected: {exc}")
@@ -125,7 +135,7 @@ class Poster:
             if record is not None:
                 record.reply = substitute
             try:
-                await self._send([substitute])
+                await self._send([substitute], seen)
             except BadRequestError as again:
                 router.errors.append(f"the replacement reply to {call_id} was rejected: {again}")
                 raise BadRequestError(
@@ -135,4 +145,4 @@ class Poster:
                     request_id=again.request_id,
                 ) from again
             reply = substitute
-        self._sent([reply])
+        self._sent([reply], seen)

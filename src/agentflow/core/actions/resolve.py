@@ -25,6 +25,7 @@ import anyio
 from ..answers import ToolReply
 from ..cancellation import describe_failure, must_propagate
 from ..lease import holds
+from ..observe import ToolObservation
 from ..verdicts import Deny
 from .gates import Gates
 from .records import record_for, recovered_record
@@ -167,12 +168,14 @@ class Resolver:
                                                   error=error, policy=decision.policy))  # fmt: skip
                 return reply
         async with self._limiter:
+            seen = ToolObservation(self.router.session_id, call, tool)
             try:
-                reply = await tool.call(call.input, ctx.for_call(call.id, ctx.fencing_token))
+                work = tool.call(call.input, ctx.for_call(call.id, ctx.fencing_token))
+                reply = await self.router.observers.tool(seen, work)
             except BaseException as exc:  # a tool that lets a failure out (ToolLike says not)
                 if must_propagate(exc):
                     raise
-                reply = ToolReply.failure("error", describe_failure(exc))
+                reply = ToolReply.failure("error", describe_failure(exc), exception=exc)
         self.router.add_record(
             record_for(
                 call,

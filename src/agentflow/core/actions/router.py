@@ -33,6 +33,7 @@ from anyio.abc import TaskGroup
 
 from ..answers import ToolReply
 from ..checkpoint import CheckpointStore, MemoryCheckpointStore
+from ..observers import Observers
 from ..questions import QuestionHandlers
 from ..verdicts import Deny
 from .post import Poster
@@ -67,7 +68,8 @@ class ActionsRouter:
     this is the only place a reply post is retried. ``early_start`` starts client tools when
     their call arrives rather than at the pause. ``unknown_tools`` says what a call to a tool
     the app lacks gets (default ``"error"``: an error result). ``owner`` and ``lease`` are
-    recorded with each claim (see :mod:`agentflow.core.checkpoint.base`).
+    recorded with each claim (see :mod:`agentflow.core.checkpoint.base`). ``observers`` (the
+    app's) see each tool execution, policy decision and reply post.
 
     Use it as an async context manager around the events it is fed: calls still running when
     it exits are cancelled (their checkpoint stays ``claimed``, so a later run reports them
@@ -93,8 +95,10 @@ class ActionsRouter:
         early_start: bool = True,
         owner: str | None = None,
         lease: float | None = None,
+        observers: Observers | None = None,
     ) -> None:
         self.session_id = session_id
+        self.observers = observers if observers is not None else Observers()
         self.dialect = dialect
         self.checkpoint = checkpoint if checkpoint is not None else MemoryCheckpointStore()
         self.early_start = early_start

@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from ..checkpoint import CheckpointStore
     from ..context import Context
     from ..dialect import Call, Dialect
+    from ..observers import Observers
     from ..results import ToolCallRecord
 
 __all__ = ["RouterState"]
@@ -21,6 +22,7 @@ class RouterState(Protocol):
     dialect: Dialect
     checkpoint: CheckpointStore
     errors: list[str]
+    observers: Observers
 
     def call(self, call_id: str, ctx: Context) -> Call | None:
         """The call ``call_id``, if announced or found in ``ctx``."""

@@ -12,6 +12,15 @@ plays the scenario's turns with the agent's real tools and no network.
 
 from __future__ import annotations
 
+try:
+    import langchain_core  # noqa: F401
+    import orxhestra  # noqa: F401
+except ImportError as exc:  # the extra is missing: say which one
+    raise ImportError(
+        f"agentflow.testing.orxhestra needs the 'orxhestra' extra ({exc.name or exc} is not "
+        "installed): python -m pip install 'agentflow-events[orxhestra]'"
+    ) from exc
+
 from ._plan import THINKING_TEXT
 from .model import ScenarioChatModel, ScriptedModelError
 from .runner import DEFAULT_APP_NAME, scenario_agent, scenario_runner
