@@ -70,6 +70,8 @@ if TYPE_CHECKING:
     from .core.results import RunResult, TokenUsage, ToolCallRecord
     from .core.routes import Router, StopPropagation
     from .core.verdicts import Allow, Decision, Deny, Verdict
+    from .everruns.client import EverrunsClient
+    from .m8tes.client import M8tesClient
     from .managed_agents.builders import (
         custom_tool_result,
         define_outcome,
@@ -109,7 +111,9 @@ _EXPORTS: dict[str, str] = {
     "DispatchError": ".core.exceptions",
     "Event": ".core.events",
     "EventPath": ".core.path",
+    "EverrunsClient": ".everruns.client",
     "KINDS": ".core.events",
+    "M8tesClient": ".m8tes.client",
     "ManagedAgentsClient": ".managed_agents.client",
     "MemoryCheckpointStore": ".core.checkpoint",
     "MessagesClient": ".messages.client",
@@ -172,7 +176,9 @@ __all__ = [
     "DispatchError",
     "Event",
     "EventPath",
+    "EverrunsClient",
     "KINDS",
+    "M8tesClient",
     "ManagedAgentsClient",
     "MemoryCheckpointStore",
     "MessagesClient",

@@ -20,7 +20,11 @@ TIMEOUT = 60
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ANTHROPIC_", "EVERRUNS_", "M8TES_"))
+    }
     env.update(extra)
     return env
 
@@ -57,9 +61,11 @@ PLAIN_RUNS = (
     "confirm_bash.py",
     "custom_tools.py",
     "stream_vs_poll.py",
+    "everruns_support.py",
     "orxhestra_agent.py",
     "order_status.py",
     "telemetry.py",
+    "m8tes_triage.py",
 )
 
 
@@ -143,6 +149,30 @@ def test_stream_and_poll_see_the_same_events_in_the_same_order(
     assert [name for name, _ in counts] == ["stream", "poll"]
     assert counts[0][1] == counts[1][1] and int(counts[0][1]) > 5
     assert "same events in the same order: True" in done.stdout
+
+
+def test_everruns_support_runs_client_tools_approvals_and_a_question(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["everruns_support.py"]
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "result   refund: refunded 10.00 on A-1042" in out
+    assert "result   refund: refunds over 50 need a human; 400.00 asked" in out
+    assert "approval allow" in out
+    assert "approval deny not sending mail to 'all@lists.example.org'" in out
+    assert "question How should we send the receipt?" in out
+    assert "ask_user" not in out.split("turn ended", 1)[0]  # questions shown as questions
+    assert "turn ended: end_turn" in out
+    outcomes = [line.split() for line in out.split("turn ended: end_turn\n", 1)[1].splitlines()]
+    assert sorted(map(tuple, outcomes)) == [
+        ("confirmation", "send_email", "allowed"),
+        ("confirmation", "send_email", "denied"),
+        ("custom", "lookup_order", "ok"),
+        ("custom", "refund", "denied"),
+        ("custom", "refund", "ok"),
+        ("question", "ask_user", "answered"),
+    ]
 
 
 def test_orxhestra_agent_is_gated_answered_and_given_the_apps_tool(
@@ -262,6 +292,24 @@ def test_telemetry_prints_nested_spans_and_metrics(
     assert {"agentflow.events", "agentflow.tool.duration", "agentflow.replies.sent"} <= names
     assert DEFAULT_API_KEY not in done.stdout + done.stderr
     assert "Paris" not in json.dumps(weather["attributes"])  # tool input: not unless asked
+
+
+def test_m8tes_triage_answers_gates_by_policy_and_the_question_by_its_handler(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    done = runs["m8tes_triage.py"]
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[0] == "agent: I'll triage the three new tickets."
+    assert "question answered: billing" in out
+    assert "slack_post {'channel': '#billing', 'text': '1042: refund request'}: allowed" in out
+    assert (
+        "slack_post {'channel': '#general', 'text': 'Triage done'}: denied "
+        "(Post in #billing or #support, not in #general.)"
+    ) in out
+    assert any(line.startswith("zendesk_close {'ticket': 1041}: denied (Closing") for line in out)
+    assert sum(line.startswith("  gate perm_") for line in out) == 4  # a question too
+    assert out[-1].startswith("turn ended: end_turn after ")
 
 
 def test_the_emulator_fixture_example_passes_under_pytest() -> None:

@@ -53,7 +53,9 @@ examples:
   agentflow demo --dialect messages   the same app over the Messages API emulator
   agentflow demo --web           also show it on a live page (the address is printed)
   agentflow replay demo.jsonl --app agentflow.cli.demo_app:app   replay it offline
+  agentflow demo --dialect everruns    the same app over a local Everruns emulator
   agentflow demo --dialect orxhestra   the same app over an orxhestra agent, in process
+  agentflow demo --dialect m8tes       the same policies over an m8tes run (its emulator)
 
 The demo needs no API key and no network: the agent is the built-in emulator, scripted to
 stream text, ask to run `read` and `bash` under always_ask (one allowed, one denied by the
@@ -67,6 +69,8 @@ DELTA_TYPES = ("agent.message",)
 DEMO_DIALECTS: dict[str, str] = {
     "managed_agents": "agentflow.cli.demo:run_demo",
     "messages": "agentflow.cli.demo_messages:run_demo",
+    "everruns": "agentflow.cli.demo_everruns:run_demo",
+    "m8tes": "agentflow.cli.demo_m8tes:run_demo",
 }
 """``--dialect`` -> ``module:function`` running the demo over that wire (imported when chosen).
 

@@ -33,6 +33,7 @@ examples:
   agentflow emulator --port 8765 --api-key sk-test   # then point a client at it:
   ANTHROPIC_BASE_URL=http://127.0.0.1:8765 ANTHROPIC_API_KEY=sk-test python my_app.py
   agentflow emulator --dialect messages --scenario scenario.json   # the Messages API
+  agentflow emulator --dialect m8tes --port 8766   # M8TES_BASE_URL=http://127.0.0.1:8766/api/v2
 """
 
 
@@ -59,8 +60,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--dialect",
         default="managed_agents",
-        help="the wire to serve: managed_agents (default), messages, or any other emulator "
-        "agentflow.testing provides",
+        help="the wire to serve: managed_agents (default), messages, everruns, m8tes (any "
+        "emulator agentflow.testing provides)",
     )
     parser.add_argument(
         "--webhook-url", default=None, help="POST signed session webhooks to this loopback URL"
@@ -117,12 +118,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     webhooks: dict[str, Any] = {}
+    if args.webhook_url is not None and args.dialect != "managed_agents":
+        print("agentflow emulator: --webhook-url needs --dialect managed_agents", file=sys.stderr)
+        return 2
     if args.webhook_url is not None:
-        if args.dialect != "managed_agents":
-            print(
-                "agentflow emulator: --webhook-url is for --dialect managed_agents", file=sys.stderr
-            )
-            return 2
         secret = args.webhook_secret or os.environ.get("AGENTFLOW_WEBHOOK_SECRET")
         webhooks = {"webhook_url": args.webhook_url, "webhook_secret": secret}
         webhooks["webhook_duplicates"] = args.webhook_duplicates
@@ -144,6 +143,9 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"agentflow emulator listening on {emulator.base_url} (Ctrl+C to stop)", flush=True
             )
+            if args.dialect == "everruns":  # its channel surface (agent key) has its own URL
+                agent_url = getattr(emulator, "agent_url", "")
+                print(f"everruns channel surface: {agent_url}", flush=True)
             with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
                 async for _ in signals:
                     break

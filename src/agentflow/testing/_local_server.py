@@ -175,6 +175,12 @@ class LocalServer:
             except Exception as exc:  # reported by start(), or at exit
                 failure.append(exc)
                 self._errors.append(exc)
+            except anyio.get_cancelled_exc_class():
+                # Cancelled from outside (the caller's scope): still end the open requests,
+                # briefly, so none is left for the event loop to cancel (and log) at exit.
+                with anyio.CancelScope(shield=True):
+                    await _shutdown(server, min(self.shutdown_timeout, 1.0))
+                raise
             finally:
                 sock.close()
                 self._done.set()

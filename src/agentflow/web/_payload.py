@@ -52,6 +52,26 @@ def _first(obj: Any, names: tuple[str, ...]) -> str | None:
     return None
 
 
+def call_id_of(event: Event) -> str | None:
+    """The id of the call an event is about: ``event.call_id`` (every dialect's), else a
+    field naming it, else the event's own id."""
+    return event.call_id or _first(event, CALL_ID_FIELDS) or event.id
+
+
+def _parts(event: Event) -> list[tuple[str | None, str | None, Any]]:
+    """``(call id, tool name, input)`` of each call a tool-call event announces (some wires,
+    such as orxhestra, put several calls in one event)."""
+    calls = field(event, "tool_calls")
+    if isinstance(calls, list) and len(calls) > 1:
+        found = []
+        for part in calls:
+            call_id = field(part, "tool_call_id") or field(part, "id")
+            name = field(part, "tool_name") or field(part, "name")
+            found.append((None if call_id is None else str(call_id), name, field(part, "args")))
+        return found
+    return [(call_id_of(event), event.tool_name, event.tool_input)]
+
+
 def preview(value: Any, limit: int) -> str:
     """A one-line, at most ``limit`` characters, rendering of ``value``."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
@@ -121,11 +141,18 @@ class Translator:
         elif kind == "input.requested":
             data["text"] = event.text
         elif kind == "tool.started":
-            data["tool"] = self._started(event)
+            parts = _parts(event)
+            if len(parts) > 1:  # one message per call, in the order announced
+                outs: list[Out] = []
+                for part in parts:
+                    one = dict(data, tool=self._started(event, part))
+                    outs.append((kind, one, None))
+                return outs
+            data["tool"] = self._started(event, parts[0])
         elif kind in ("tool.completed", "tool.failed"):
             data["tool"] = self._finished(event, failed=kind == "tool.failed")
         elif kind == "tool.args_delta":
-            call_id = event.id or _first(event, CALL_ID_FIELDS)
+            call_id = call_id_of(event)
             data["tool"] = {"id": call_id, "name": event.tool_name or turn.name_of(call_id)}
         elif kind in ("approval.requested", "approval.resolved"):
             data["approval"] = self._approval(event, resolved=kind == "approval.resolved")
@@ -139,19 +166,18 @@ class Translator:
                 data["summary"] = summary
         return [(kind or "other", data, key)]
 
-    def _started(self, event: Event) -> dict[str, Any]:
-        call_id = event.id or _first(event, CALL_ID_FIELDS)
-        name = event.tool_name
+    def _started(self, event: Event, part: tuple[str | None, str | None, Any]) -> dict[str, Any]:
+        call_id, name, tool_input = part
         tool: dict[str, Any] = {"id": call_id, "name": name}
         if field(event, "evaluated_permission") == "ask":
             tool["needs_approval"] = True  # Managed Agents: an always_ask call waits
-        if self.tool_input and event.tool_input is not None:
-            tool["input"] = preview(event.tool_input, self.preview_chars)
+        if self.tool_input and tool_input is not None:
+            tool["input"] = preview(tool_input, self.preview_chars)
         self.turn.tool_started(call_id, name)
         return tool
 
     def _finished(self, event: Event, *, failed: bool) -> dict[str, Any]:
-        call_id = _first(event, CALL_ID_FIELDS)
+        call_id = event.call_id or _first(event, CALL_ID_FIELDS)
         record = self.turn.tool_finished(call_id, event.tool_name, failed=failed)
         tool: dict[str, Any] = {
             "id": record.id,
@@ -165,7 +191,7 @@ class Translator:
         return tool
 
     def _approval(self, event: Event, *, resolved: bool) -> dict[str, Any]:
-        call_id = _first(event, CALL_ID_FIELDS) or (None if resolved else event.id)
+        call_id = event.call_id or _first(event, CALL_ID_FIELDS) or (None if resolved else event.id)
         approval: dict[str, Any] = {
             "tool_id": call_id,
             "tool_name": event.tool_name or self.turn.name_of(call_id),

@@ -77,6 +77,10 @@ def check_api_key(api_key: str, what: str = "API key") -> None:
         )
 
 
+def _lower(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
 class HTTPCore:
     """Owns (or borrows) the ``httpx.AsyncClient`` and performs requests with retries.
 
@@ -141,13 +145,17 @@ class HTTPCore:
         params: Any = None,
         json: Any = None,
         retry: RetryPolicy = "all",
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send a request and return the successful response (body read), retrying per policy.
 
-        Raises the typed :class:`~agentflow.APIError` subclass for an error status and
+        ``headers`` are added to the core's own for this request only (an idempotency key, a
+        different ``accept``); every retry sends the same ones. Raises the typed
+        :class:`~agentflow.APIError` subclass for an error status and
         :class:`~agentflow.TransportError` for a connection failure, once retries are spent.
         """
         url = self.url(path)
+        sent = self.headers if not headers else {**self.headers, **_lower(headers)}
         attempt = 0
         while True:
             try:
@@ -156,7 +164,7 @@ class HTTPCore:
                     url,
                     params=params,
                     json=json,
-                    headers=self.headers,
+                    headers=sent,
                     timeout=self.timeout,
                 )
             except httpx.HTTPError as exc:
@@ -186,13 +194,19 @@ class HTTPCore:
             await self.sleep(delay)
 
     async def open_stream(
-        self, path: str, *, params: Any, read_timeout: float | None
+        self,
+        path: str,
+        *,
+        params: Any,
+        read_timeout: float | None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Open an SSE response (one attempt): headers received, body not yet read.
 
         ``read_timeout`` is the longest silence allowed between two reads: the stale-connection
-        detector (keep-alive comments count as bytes). Raises :class:`APIError` subclasses for
-        error statuses and httpx errors for connection failures.
+        detector (keep-alive comments count as bytes). ``headers`` are added to the core's own
+        (``accept: text/event-stream``, say). Raises :class:`APIError` subclasses for error
+        statuses and httpx errors for connection failures.
         """
         timeout = httpx.Timeout(
             connect=self.timeout.connect,
@@ -200,8 +214,9 @@ class HTTPCore:
             write=self.timeout.write,
             pool=self.timeout.pool,
         )
+        sent = self.headers if not headers else {**self.headers, **_lower(headers)}
         request = self.http.build_request(
-            "GET", self.url(path), params=params, headers=self.headers, timeout=timeout
+            "GET", self.url(path), params=params, headers=sent, timeout=timeout
         )
         response = await self.http.send(request, stream=True)
         status = response.status_code

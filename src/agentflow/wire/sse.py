@@ -196,6 +196,31 @@ class SSEDecoder:
         error = f"SSE message of {size}+ bytes exceeds max_frame_bytes={self._max}; dropped"
         return SSEFrame("", b"", self._last_id, None, error)
 
+    def _parse_with_id(self, block: bytes) -> SSEFrame | None:
+        """Fast path for "id: <id>\nevent: <name>[\nretry: <ms>]\ndata: <one line>" (the
+        shape Everruns sends); ``None`` for anything else, which the general path decodes."""
+        nl = block.find(b"\n", 4)
+        if nl < 0 or block[nl + 1 : nl + 8] != b"event: ":
+            return None
+        ident = block[4:nl]
+        end = block.find(b"\n", nl + 8)
+        if end < 0 or b"\0" in ident:
+            return None
+        name = block[nl + 8 : end]
+        retry: int | None = None
+        pos = end + 1
+        if block[pos : pos + 7] == b"retry: ":
+            end = block.find(b"\n", pos + 7)
+            value = block[pos + 7 : end]
+            if end < 0 or not value.isdigit():
+                return None
+            retry = int(value)
+            pos = end + 1
+        if block[pos : pos + 6] != b"data: " or block.find(b"\n", pos) >= 0:
+            return None
+        self._last_id = ident.decode("utf-8", "replace")
+        return SSEFrame(name.decode("utf-8", "replace"), block[pos + 6 :], self._last_id, retry)
+
     def _parse(self, block: bytes | bytearray) -> SSEFrame | None:
         if type(block) is not bytes:
             block = bytes(block)
@@ -206,6 +231,14 @@ class SSEDecoder:
                 return SSEFrame(
                     block[7:nl].decode("utf-8", "replace"), block[nl + 7 :], self._last_id
                 )
+        elif block[:4] == b"id: ":
+            frame = self._parse_with_id(block)
+            if frame is not None:
+                return frame
+        # Fast path for data-only messages, exactly "data: <one line>" (m8tes sends no
+        # other field).
+        elif block[:6] == b"data: " and block.find(b"\n", 6) < 0:
+            return SSEFrame("", block[6:], self._last_id)
         event = ""
         data: list[bytes] = []
         retry: int | None = None

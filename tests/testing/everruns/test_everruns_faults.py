@@ -148,3 +148,26 @@ async def anext_frame(response: httpx.Response) -> SSEFrame:
     async for frame in frames(response):
         return frame
     raise AssertionError("the stream ended before its first frame")
+
+
+async def test_stream_faults_vary_the_faults_per_connection_in_turn() -> None:
+    from agentflow.testing import Faults
+
+    plan = [Faults(drop_every=4), Faults(duplicate_every=2)]
+    async with EverrunsEmulator(BURST, stream_faults=plan) as emu, management(emu) as c:
+        session_id = await _run_turn(emu, c)
+        url = f"/sessions/{session_id}/sse"
+        with anyio.fail_after(5):
+            first: list[SSEFrame] = []
+            cut = await _read(c, url, first)  # connection 0: dropped after 4 events
+            second = await _replay(c, url)  # connection 1: every 2nd event twice
+            third: list[SSEFrame] = []
+            cut_again = await _read(c, url, third)  # connection 2: the plan starts over
+        history = [e["id"] for e in emu.history(session_id)]
+    assert cut and cut_again and event_ids(first) == event_ids(third) == history[:4]
+    doubled: list[str] = []
+    for n, event_id in enumerate(history, start=1):
+        doubled += [event_id] * (2 if n % 2 == 0 else 1)
+    if len(history) % 2 == 0:
+        doubled.pop()  # the reader stops at the first copy of the final session.idled
+    assert event_ids(second) == doubled

@@ -16,12 +16,13 @@ the same requests give byte-identical streams (recordings, benchmarks).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from .._frames import DROP, Frame
 from .._local_server import DEFAULT_API_KEY, LocalServer
+from ..faults import Faults
 from ..managed_agents.emulator import as_scenario
 from ..managed_agents.server import FailRule
 from ..scenario import Scenario
@@ -40,6 +41,11 @@ class EverrunsEmulator(LocalServer):
 
     ``api_key`` / ``agent_key``: ``None`` accepts any non-empty credential on that surface; a
     string requires exactly it (401 otherwise). ``agent_key`` defaults to ``api_key``.
+
+    ``stream_faults`` varies the stream faults per connection: the n-th ``/sse`` connection
+    (counted over the whole emulator, from 0) streams with ``stream_faults[n % len]``
+    instead of the scenario's faults, so one run can mix faults that end a connection in
+    different ways (a drop on one, a stall on the next). HTTP faults stay the scenario's.
     """
 
     path_prefix = "/api"
@@ -53,6 +59,7 @@ class EverrunsEmulator(LocalServer):
         agent_key: str | None = None,
         channel_id: str = CHANNEL_ID,
         deterministic: bool = False,
+        stream_faults: Sequence[Faults] = (),
         host: str = "127.0.0.1",
         port: int = 0,
         shutdown_timeout: float = 5.0,
@@ -66,6 +73,7 @@ class EverrunsEmulator(LocalServer):
         self._engine = Engine(self.scenario, deterministic=deterministic)
         self._engine.errors = self._errors
         self._engine.spawn = self.spawn
+        self._engine.stream_faults = tuple(stream_faults)
         self._controls = Controls(self._engine, api_key, self._agent_key, channel_id)
 
     def __repr__(self) -> str:

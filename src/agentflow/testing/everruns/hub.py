@@ -14,6 +14,7 @@ import anyio
 
 from .._local_server import Spawn
 from .._wire import Clock
+from ..faults import Faults
 from ..scenario import Scenario
 from .state import EverrunsSession
 from .wire import Ids, SteppedClock, not_found
@@ -34,6 +35,8 @@ class Hub:
         self.sessions: dict[str, EverrunsSession] = {}
         self.spawn: Spawn | None = None
         self.errors: list[BaseException] = []
+        self.stream_faults: tuple[Faults, ...] = ()
+        self.stream_connections = 0
         self._changed: anyio.Event | None = None
 
     def notify(self) -> None:
@@ -48,6 +51,15 @@ class Hub:
             if self._changed is None:
                 self._changed = anyio.Event()
             await self._changed.wait()
+
+    def connection_faults(self) -> Faults:
+        """The stream faults of the next ``/sse`` connection: the scenario's, or the next
+        entry of ``stream_faults`` in turn (connection n gets entry n modulo its length)."""
+        plan = self.stream_faults
+        self.stream_connections += 1
+        if not plan:
+            return self.scenario.faults
+        return plan[(self.stream_connections - 1) % len(plan)]
 
     def get(self, session_id: str) -> EverrunsSession:
         """The live session ``session_id``; 404 when unknown or deleted."""

@@ -31,7 +31,7 @@ class CyclingSSEResponse(SSEResponse):
     """:class:`SSEResponse` that ends the connection with ``disconnecting`` after a while."""
 
     def __init__(self, sub: StreamSubscriber, hub: Hub, on_close: Any) -> None:
-        faults = hub.scenario.faults
+        faults = hub.connection_faults()
         super().__init__(
             sub, faults, on_close, keepalive=HEARTBEAT, headers={"x-accel-buffering": "no"}
         )

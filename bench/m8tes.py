@@ -1,0 +1,231 @@
+"""m8tes stream throughput: agentflow's run stream + dispatch vs the m8tes SDK's parser.
+
+Run from the repository root (after ``pip install -e ".[dev]"``)::
+
+    python bench/m8tes.py [--copies 300] [--sdk-copies 100] [--repeat 5]
+
+The input is ``tests/fixtures/m8tes_stream.sse``: the exact body of one streaming m8tes run
+(data-only SSE frames: reasoning, text, tool calls with argument fragments, an MCP call, a
+300-delta burst, metrics, ``done``, ``[DONE]``), repeated ``--copies`` times and cut into
+64 KiB reads. The m8tes SDK (4.49.0, a test-only client) is imported from ``.cache/`` as the
+tests install it (``tests/testing/m8tes_sdk.py``). Rows, timed with this process's CPU time
+in ``--repeat`` interleaved rounds (best round kept):
+
+- floor: split the bytes on blank lines, ``json.loads`` the ``data:`` payload, call a
+  function looked up by ``type`` in a dict;
+- agentflow: ``RunStream`` over the bytes (SSE framing, ``parse_frame`` into typed
+  models, positions and ids, the accumulator that gives a block its text and a tool call
+  its input, gate and end tracking) and ``await app.dispatch(event, ctx)`` into an ``App``
+  with one ``@app.on("*")`` handler; the row below it is the stream alone;
+- m8tes SDK parser: ``AISDKStreamParser.parse_stream`` over a ``requests.Response`` holding
+  the same bytes (``iter_lines``, its frame split, ``json.loads``, ``StreamEvent.from_dict``
+  into dataclasses), then the same dict call on ``.type``;
+- m8tes SDK RunStream: what SDK users iterate: the parser plus its accumulator and its gate
+  and end tracking.
+
+Targets: agentflow (typed, positioned, accumulated, dispatched) >= 1.0x the SDK's RunStream
+(what SDK users iterate: parsed, accumulated, tracked, handed to a loop body), and >= 0.8x
+the SDK's bare parser, which does none of that beyond the parse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import ROOT, chunked, header, interleaved_best, table, verdict
+
+from agentflow import App, Context
+from agentflow.m8tes import M8tesClient, RunStream
+
+FIXTURE = ROOT / "tests" / "fixtures" / "m8tes_stream.sse"
+READ_SIZE = 65536
+
+
+def load_sdk() -> Any:
+    """m8tes 4.49.0 from ``.cache/`` (installed there on first use, as the tests do)."""
+    sys.path.insert(0, str(Path(ROOT / "tests" / "testing")))
+    from m8tes_sdk import load_m8tes
+
+    return load_m8tes()
+
+
+class _Chunks(httpx.AsyncByteStream):
+    def __init__(self, chunks: list[bytes]) -> None:
+        self.chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self.chunks:
+            yield chunk
+
+
+def _response(chunks: list[bytes]) -> httpx.Response:
+    headers = {"content-type": "text/event-stream", "x-run-id": "1"}
+    return httpx.Response(200, headers=headers, stream=_Chunks(chunks))
+
+
+def floor(body: bytes, call: Callable[[Any], None]) -> None:
+    handlers: dict[str, Callable[[Any], None]] = {}
+    buf = b""
+    for chunk in chunked(body, READ_SIZE):
+        buf += chunk
+        pos = 0
+        end = buf.find(b"\n\n")
+        while end >= 0:
+            payload = buf[pos + 6 : end]
+            pos = end + 2
+            end = buf.find(b"\n\n", pos)
+            if payload == b"[DONE]":
+                continue
+            obj = json.loads(payload.decode())
+            handler = handlers.get(obj["type"])
+            if handler is None:
+                handler = handlers[obj["type"]] = call
+            handler(obj)
+        buf = buf[pos:]
+
+
+def _requests_response(body: bytes) -> Any:
+    import requests
+
+    response = requests.Response()
+    response.status_code = 200
+    response.raw = io.BytesIO(body)
+    response.headers["X-Run-Id"] = "1"
+    return response
+
+
+def sdk_parser(body: bytes, call: Callable[[Any], None]) -> None:
+    from m8tes.streaming import AISDKStreamParser
+
+    handlers: dict[str, Callable[[Any], None]] = {}
+    for event in AISDKStreamParser.parse_stream(_requests_response(body)):
+        handler = handlers.get(event.type)
+        if handler is None:
+            handler = handlers[event.type] = call
+        handler(event)
+
+
+def sdk_run_stream(body: bytes, call: Callable[[Any], None]) -> None:
+    from m8tes import RunStream as SDKRunStream
+
+    handlers: dict[str, Callable[[Any], None]] = {}
+    for event in SDKRunStream(_requests_response(body)):
+        handler = handlers.get(event.type)
+        if handler is None:
+            handler = handlers[event.type] = call
+        handler(event)
+
+
+def build_app(sink: Callable[[Any], None]) -> App:
+    app = App()
+    app.load_entrypoints = False
+
+    @app.on("*")
+    def handle(event: Any) -> None:
+        sink(event)
+
+    return app
+
+
+async def agentflow_path(client: M8tesClient, chunks: list[bytes], app: App | None) -> int:
+    stream = RunStream(client.runs._http, 1, response=_response(chunks))
+    ctx = Context(app=app)
+    count = 0
+    if app is None:
+        async for _event in stream:
+            count += 1
+        return count
+    dispatch = app.dispatch
+    async for event in stream:
+        await dispatch(event, ctx)
+        count += 1
+    return count
+
+
+async def measure(args: argparse.Namespace) -> bool:
+    load_sdk()
+    one = FIXTURE.read_bytes()
+    frames_per_copy = sum(1 for f in one.split(b"\n\n") if f.strip() and f != b"data: [DONE]")
+    body = one * args.copies
+    sdk_body = one * args.sdk_copies
+    chunks = chunked(body, READ_SIZE)
+    client = M8tesClient(api_key="bench-not-a-key", base_url="http://127.0.0.1:9/api/v2")
+
+    # every path sees the same frames (not timed)
+    seen: list[str] = []
+    probe = build_app(lambda e: seen.append(e.type))
+    assert await agentflow_path(client, chunked(one, 1000), probe) == frames_per_copy
+    sdk_seen: list[Any] = []
+    sdk_parser(one, sdk_seen.append)
+    assert [str(e.type) for e in sdk_seen if e.raw] == seen, "the SDK saw other frames"
+
+    count = [0]
+
+    def call(obj: Any) -> None:
+        count[0] += 1
+
+    app = build_app(call)
+    n, m = frames_per_copy * args.copies, frames_per_copy * args.sdk_copies
+    paths: list[tuple[str, int, Callable[[], object]]] = [
+        ("floor: split + json.loads + dict call", n, lambda: floor(body, call)),
+        ("agentflow: RunStream + app.dispatch", n, lambda: agentflow_path(client, chunks, app)),
+        ("  agentflow RunStream alone", n, lambda: agentflow_path(client, chunks, None)),
+        ("m8tes SDK parser + dict call", m, lambda: sdk_parser(sdk_body, call)),
+        ("m8tes SDK RunStream + dict call", m, lambda: sdk_run_stream(sdk_body, call)),
+    ]  # fmt: skip
+    best = await interleaved_best(args.repeat, [body for _, _, body in paths])
+    await client.aclose()
+    rows = [(name, k, seconds) for (name, k, _), seconds in zip(paths, best, strict=True)]
+    rates = {name: k / seconds for name, k, seconds in rows}
+    parser_rate = rates[rows[3][0]]
+    floor_rate = rates[rows[0][0]]
+    columns = [
+        ("path", "<"),
+        ("frames", ",d"),
+        ("frames/s", ",.0f"),
+        ("µs/frame", ".2f"),
+        ("x floor", ".2f"),
+        ("x SDK parser", ".2f"),
+        ("x SDK RunStream", ".2f"),
+    ]
+    sdk_rate = rates[rows[4][0]]
+    table(
+        columns,
+        [
+            (name, k, k / s, s / k * 1e6, (k / s) / floor_rate, (k / s) / parser_rate,
+             (k / s) / sdk_rate)
+            for name, k, s in rows
+        ],
+    )  # fmt: skip
+    ours = rates[rows[1][0]]
+    print()
+    ok = verdict("agentflow / m8tes SDK RunStream", ours / sdk_rate, ">= 1.0", ours >= sdk_rate)
+    ok &= verdict("agentflow / m8tes SDK parser", ours / parser_rate, ">= 0.8",
+                  ours / parser_rate >= 0.8)  # fmt: skip
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--copies", type=int, default=300)
+    parser.add_argument("--sdk-copies", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv)
+    header(
+        "m8tes stream throughput (recorded run, bytes in memory -> handler)",
+        f"{FIXTURE.name} x {args.copies} (SDK: x {args.sdk_copies}) in {READ_SIZE // 1024} KiB "
+        f"reads, best of {args.repeat} interleaved rounds, CPU time",
+    )
+    return 0 if asyncio.run(measure(args)) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
