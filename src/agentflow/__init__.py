@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         PolicyError,
         RateLimitError,
         ServerError,
+        SessionBusyError,
         SessionErrorRaised,
         StreamClosedError,
         StreamError,
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
         TransportError,
         UnknownToolError,
     )
+    from .core.known import UnknownEventTypeWarning
     from .core.path import EventPath
     from .core.results import RunResult, TokenUsage, ToolCallRecord
     from .core.routes import Router, StopPropagation
@@ -124,6 +126,7 @@ _EXPORTS: dict[str, str] = {
     "Router": ".core.routes",
     "RunResult": ".core.results",
     "ServerError": ".core.exceptions",
+    "SessionBusyError": ".core.exceptions",
     "SessionErrorRaised": ".core.exceptions",
     "Source": ".core.channel",
     "SqliteCheckpointStore": ".core.checkpoint",
@@ -137,6 +140,7 @@ _EXPORTS: dict[str, str] = {
     "ToolReply": ".core.answers",
     "TransportError": ".core.exceptions",
     "UnknownEvent": ".managed_agents.events",
+    "UnknownEventTypeWarning": ".core.known",
     "UnknownToolError": ".core.exceptions",
     "Verdict": ".core.verdicts",
     "custom_tool_result": ".managed_agents.builders",
@@ -187,6 +191,7 @@ __all__ = [
     "Router",
     "RunResult",
     "ServerError",
+    "SessionBusyError",
     "SessionErrorRaised",
     "Source",
     "SqliteCheckpointStore",
@@ -200,6 +205,7 @@ __all__ = [
     "ToolReply",
     "TransportError",
     "UnknownEvent",
+    "UnknownEventTypeWarning",
     "UnknownToolError",
     "Verdict",
     "__version__",

@@ -29,7 +29,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, overload
 
 from .core.app import BaseApp
-from .core.config import UnknownTools
+from .core.config import DEFAULT_POLICY_TIMEOUT, UnknownTools
+from .core.lease import DEFAULT_LEASE
 from .plugins import ConfirmPolicies, PluginPolicies, make_plugin_manager
 from .tools import ToolRegistry
 
@@ -69,7 +70,10 @@ class App(BaseApp):
         name: str | None = None,
         default_confirmation: Verdict | None = None,
         load_entrypoints: bool = True,
-        unknown_tools: UnknownTools = "leave",
+        unknown_tools: UnknownTools = "error",
+        policy_timeout: float | None = DEFAULT_POLICY_TIMEOUT,
+        session_lease: float = DEFAULT_LEASE,
+        strict: bool = False,
         observers: Iterable[object] = (),
         trace_events: bool = False,
     ) -> None:
@@ -78,22 +82,34 @@ class App(BaseApp):
         ``default_confirmation`` answers gated calls no policy decides (``None``, the
         default, denies them with a message saying no policy matched); ``load_entrypoints``
         says whether policies installed under the ``agentflow`` entry-point group are loaded;
-        ``unknown_tools`` says what a call to a tool the app lacks gets (see
-        :data:`~agentflow.core.config.UnknownTools`). ``observers`` watch the app's runs,
-        tools, policies and replies (telemetry, such as
+        ``unknown_tools`` says what a call to a tool the app lacks gets: an error result the
+        agent can act on (``"error"``, default) or nothing, leaving it to another client
+        (``"leave"``, for split ownership; see :data:`~agentflow.core.config.UnknownTools`).
+        ``policy_timeout`` bounds each confirmation policy (seconds, default 30; ``None``:
+        unbounded): one that has not answered by then denies the call. ``session_lease`` is
+        how long (seconds, default 30) a run's hold on its session lasts without renewal (a
+        crashed run on another machine blocks the session that long). ``strict=True`` makes
+        an event type no loaded dialect knows an error in ``@app.on(...)``, not a warning.
+        ``observers`` watch the app's runs, tools, policies and replies (telemetry, such as
         :class:`agentflow.telemetry.OpenTelemetryObserver`); ``trace_events`` also passes
         every dispatch through them (see :meth:`observe`).
         """
-        super().__init__(name=name, observers=observers, trace_events=trace_events)
+        super().__init__(name=name, strict=strict, observers=observers, trace_events=trace_events)
         self._tools = ToolRegistry()
         self._confirms = ConfirmPolicies()
         self._load_entrypoints = load_entrypoints
         self._plugins: pluggy.PluginManager | None = None
         actions = self.actions
         actions.tools = self._tools
-        actions.policies_factory = lambda: PluginPolicies(self.plugins)
         actions.default_confirmation = default_confirmation
         actions.unknown_tools = unknown_tools
+        self.policy_timeout = policy_timeout  # checked by the setter
+        if not session_lease > 0:
+            raise ValueError(f"session_lease must be positive, got {session_lease!r}")
+        actions.session_lease = session_lease
+        actions.policies_factory = lambda: PluginPolicies(
+            self.plugins, timeout=self.actions.policy_timeout
+        )
 
     # -- tools ----------------------------------------------------------------------------
 
@@ -114,6 +130,7 @@ class App(BaseApp):
         max_concurrency: int | None = None,
         confirm: bool = False,
         idempotent: bool = False,
+        strict: bool = True,
     ) -> Callable[[HandlerT], HandlerT]: ...
     def tool(
         self,
@@ -125,6 +142,7 @@ class App(BaseApp):
         max_concurrency: int | None = None,
         confirm: bool = False,
         idempotent: bool = False,
+        strict: bool = True,
     ) -> Any:
         """Register a tool (``@app.tool`` or ``@app.tool(name=..., timeout=...)``).
 
@@ -132,7 +150,9 @@ class App(BaseApp):
         :class:`~agentflow.tools.Tool`. ``confirm=True`` lets the confirmation policies decide
         before each call runs (a deny answers with an error result carrying the deny message;
         the tool never runs). ``idempotent=True`` declares it safe to run again after a crash
-        interrupted a call. Returns the function unchanged. A name already registered raises
+        interrupted a call. Input is validated strictly, as the schema says (``true`` is not
+        an integer, ``"5"`` is not a number); ``strict=False`` allows pydantic's lax coercion.
+        Returns the function unchanged. A name already registered raises
         :class:`~agentflow.ToolError`.
         """
         localns = dict(sys._getframe(1).f_locals)
@@ -146,6 +166,7 @@ class App(BaseApp):
                 max_concurrency=max_concurrency,
                 confirm=confirm,
                 idempotent=idempotent,
+                strict=strict,
                 localns=localns,
             )
             return f
@@ -178,6 +199,20 @@ class App(BaseApp):
         if self._plugins is not None:
             raise RuntimeError("app.plugins already exists; set load_entrypoints before using it")
         self._load_entrypoints = value
+
+    @property
+    def policy_timeout(self) -> float | None:
+        """Seconds each confirmation policy may take before it counts as a deny."""
+        return self.actions.policy_timeout
+
+    @policy_timeout.setter
+    def policy_timeout(self, value: float | None) -> None:
+        if value is not None and not value > 0:
+            raise ValueError(f"policy_timeout must be positive or None, got {value!r}")
+        self.actions.policy_timeout = value
+        policies = self.actions.policies if self.actions.policies_created else None
+        if isinstance(policies, PluginPolicies):
+            policies.timeout = value
 
     @property
     def default_confirmation(self) -> Verdict | None:

@@ -196,9 +196,9 @@ def test_orxhestra_agent_is_gated_answered_and_given_the_apps_tool(
     assert lines[-5].startswith("turn ended: end_turn; ")
     assert lines[-4:] == [
         "  human_input (question): answered, decided by ask",
-        "  list_files (confirmation): allowed, decided by agentflow.confirm",
+        "  list_files (confirmation): allowed, decided by listing_is_fine",
         "  disk_usage (custom): ok",
-        "  delete_file (confirmation): denied, decided by agentflow.confirm",
+        "  delete_file (confirmation): denied, decided by keep_the_files",
     ]
 
 

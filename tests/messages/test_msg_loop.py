@@ -15,7 +15,7 @@ from loop_support import (
     tool_results,
 )
 
-from agentflow import Context, Deny, Event
+from agentflow import App, Context, Deny, Event
 from agentflow.messages import Conversation, user_message
 from agentflow.testing import CustomTool, Say, Stop, Think, Usage
 from agentflow.testing.messages import MessagesEmulator
@@ -121,7 +121,7 @@ async def test_a_denied_confirm_tool_never_runs_and_its_result_carries_the_deny_
     assert block["is_error"] is True
     assert result_text(block) == "Cancelling orders needs a human."
     (call,) = result.tool_calls
-    assert (call.outcome, call.is_error, call.policy) == ("denied", True, "agentflow.confirm")
+    assert (call.outcome, call.is_error, call.policy) == ("denied", True, "no_cancelling")
     assert result.stop_reason == "end_turn"
 
 
@@ -243,6 +243,18 @@ async def test_a_second_run_continues_the_same_conversation() -> None:
 
 async def test_a_tool_the_app_lacks_gets_an_error_result_so_the_turn_can_go_on() -> None:
     app = new_app()
+    scen = scenario(CustomTool("delete_everything", {}), Say("That tool is not available."))
+    result, _, requests = await run_turn(app, scen)
+    (block,) = tool_results(requests[1])
+    assert block["is_error"] is True
+    assert result_text(block) == "no tool named 'delete_everything' is available to this client"
+    assert [(r.outcome, r.sent) for r in result.tool_calls] == [("unknown", True)]
+    assert result.unanswered == [] and result.stop_reason == "end_turn"
+
+
+async def test_a_tool_left_to_another_client_is_still_answered_on_a_client_run_loop() -> None:
+    # No other client can answer in the Messages loop: the channel answers what is left.
+    app = App(load_entrypoints=False, unknown_tools="leave")
     scen = scenario(CustomTool("delete_everything", {}), Say("That tool is not available."))
     result, _, requests = await run_turn(app, scen)
     (block,) = tool_results(requests[1])

@@ -137,7 +137,7 @@ async def test_the_apps_tools_are_given_to_the_agent_and_run_by_the_router() -> 
     assert records == [
         (ids[0], "custom", "ok", None),
         (ids[1], "custom", "error", None),
-        (ids[2], "custom", "denied", "agentflow.confirm"),
+        (ids[2], "custom", "denied", "no_flights"),
     ]
     assert result.text == "Sunny in Oslo; no flight."
 

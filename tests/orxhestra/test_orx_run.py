@@ -9,7 +9,16 @@ import anyio
 import pytest
 from orx_support import TURN_TIMEOUT, file_tools, spy, tool
 
-from agentflow import App, ConflictError, Context, Event, RunResult, user_message
+from agentflow import (
+    App,
+    ConflictError,
+    Context,
+    Event,
+    MemoryCheckpointStore,
+    RunResult,
+    SessionBusyError,
+    user_message,
+)
 from agentflow.orxhestra import AgentFailed, OrxhestraSource
 from agentflow.plugins import Allow
 from agentflow.testing import CustomTool, Error, Say, Scenario, Turn
@@ -186,8 +195,10 @@ async def test_one_session_is_followed_by_one_run_at_a_time() -> None:
     async with anyio.create_task_group() as tg:
         tg.start_soon(partial(run, app, source, send=["a"]))
         await inside.wait()
-        with pytest.raises(ConflictError, match="already followed by a run"):
+        with pytest.raises(SessionBusyError):  # the same store: the session lease says no
             await run(app, source, send=["b"])
+        with pytest.raises(ConflictError, match="already followed by a run"):  # the source
+            await run(app, source, send=["b"], checkpoint=MemoryCheckpointStore())
         release.set()
     assert list(source.queue("s")) == []  # the refused run queued nothing
 

@@ -14,11 +14,15 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentflow import App, Router
 from agentflow.events import KNOWN_TYPES, UnknownEvent
+
+# Random types and globs on purpose: the typo warning of @app.on has nothing to say here.
+pytestmark = pytest.mark.filterwarnings("ignore::agentflow.core.known.UnknownEventTypeWarning")
 
 PROPERTY_SETTINGS = settings(
     max_examples=200,

@@ -11,9 +11,9 @@ from agentflow import App, ManagedAgentsClient, RunResult, user_message
 from agentflow.testing import Emulator, RequestRecord, Scenario, Step, Turn
 
 
-def new_app() -> App:
+def new_app(**options: Any) -> App:
     """An app that ignores entry-point plugins installed in the test environment."""
-    app = App()
+    app = App(**options)
     app.load_entrypoints = False
     return app
 

@@ -125,11 +125,11 @@ async def test_mcp_ask_and_confirm_functions() -> None:
         "Only search is allowed.",
     )
     assert seen == ["docs:search_docs:sesn_"]
-    assert [r.policy for r in result.tool_calls] == ["agentflow.confirm", "agentflow.confirm"]
+    assert [r.policy for r in result.tool_calls] == ["allow_search", "deny_rest"]
 
 
 async def test_ids_owned_by_someone_else_are_left_and_reported() -> None:
-    app = new_app()
+    app = new_app(unknown_tools="leave")  # split ownership: "theirs" is another client's tool
 
     @app.tool
     def mine(x: int) -> int:

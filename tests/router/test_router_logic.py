@@ -166,7 +166,7 @@ async def test_one_batch_answers_custom_tools_and_confirmations() -> None:
 
 async def test_ids_it_does_not_own_are_left_and_reported_once() -> None:
     server, tools = Server(), Tools()
-    router = make_router(server, tools)
+    router = make_router(server, tools, unknown_tools="leave")  # split ownership
     events = [
         custom("c1", "lookup", key="a"),
         custom("c9", "someone_elses_tool"),
@@ -279,14 +279,16 @@ async def test_rejected_retry_after_a_lost_response_checks_history() -> None:
     assert tools.runs == ["a"] and len(server.batches) == 2
 
 
-async def test_a_batch_rejected_twice_raises_and_keeps_the_result() -> None:
+async def test_a_reply_rejected_even_as_an_error_result_raises_and_keeps_a_result() -> None:
     server, tools = Server(), Tools()
     server.failures = [BadRequestError(f"bad {i}", status=400) for i in range(3)]
     store = MemoryCheckpointStore()
     router = make_router(server, tools, store)
-    with pytest.raises(BadRequestError, match="bad 1"):
+    with pytest.raises(BadRequestError, match="rejected every reply to c1: bad 2"):
         await feed_all(router, [custom("c1", "lookup", key="a"), idle("c1")])
-    assert len(server.batches) == 2 and server.history_reads == 2  # first read + re-check
+    # the batch, the reply alone, then an error result in its place
+    assert len(server.batches) == 3 and server.history_reads == 2  # first read + re-check
+    assert server.batches[2][0]["is_error"] is True
     assert store.call_state("sesn_1", "c1") == "result_ready" and tools.runs == ["a"]
 
 

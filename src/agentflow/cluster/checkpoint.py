@@ -128,7 +128,16 @@ class RedisCheckpointStore(CheckpointStore):
 
     # -- tool calls -----------------------------------------------------------------------
 
-    def claim(self, session_id: str, call_id: str) -> bool:
+    def claim(
+        self,
+        session_id: str,
+        call_id: str,
+        *,
+        owner: str | None = None,
+        lease: float | None = None,
+    ) -> bool:
+        # The record names this store's owner and the fence; the run's owner and lease are
+        # not kept (the session's lease is a cluster Lease, see agentflow.cluster.lease).
         return self._write("CLAIM", session_id, None, call_id, self.owner) == 1
 
     def record_result(self, session_id: str, call_id: str, reply: dict[str, Any]) -> None:
@@ -217,7 +226,14 @@ class FencedCheckpoint(CheckpointStore):
     def position(self, session_id: str) -> Position | None:
         return self.store.position(self._check(session_id))
 
-    def claim(self, session_id: str, call_id: str) -> bool:
+    def claim(
+        self,
+        session_id: str,
+        call_id: str,
+        *,
+        owner: str | None = None,
+        lease: float | None = None,
+    ) -> bool:
         return self._write("CLAIM", session_id, call_id, self.store.owner) == 1
 
     def record_result(self, session_id: str, call_id: str, reply: dict[str, Any]) -> None:

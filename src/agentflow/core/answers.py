@@ -12,10 +12,13 @@ from typing import Any, Literal
 
 __all__ = ["Outcome", "ToolReply", "text_block"]
 
-Outcome = Literal["ok", "error", "timeout", "invalid_input", "denied", "interrupted", "unknown"]
+Outcome = Literal[
+    "ok", "error", "timeout", "invalid_input", "invalid_output", "denied", "interrupted", "unknown"
+]
 """How a tool call ended: it returned (``ok``), raised (``error``), ran past its timeout,
-got input that failed validation, was denied by a policy (``confirm=True``), was caught
-mid-run by a crash (``interrupted``), or named no tool of the app (``unknown``)."""
+got input that failed validation, returned content no server would accept
+(``invalid_output``), was denied by a policy (``confirm=True``), was caught mid-run by a
+crash (``interrupted``), or named no tool of the app (``unknown``)."""
 
 
 def text_block(text: str) -> dict[str, Any]:

@@ -56,10 +56,11 @@ class BaseApp(Router):
         self,
         *,
         name: str | None = None,
+        strict: bool = False,
         observers: Iterable[object] = (),
         trace_events: bool = False,
     ) -> None:
-        super().__init__(name=name)
+        super().__init__(name=name, strict=strict)
         self.actions = Actions()
         """The app's tools, policies, question handlers and run defaults."""
         self.observers = Observers(observers, on_change=self._reset_chain)
@@ -264,6 +265,7 @@ class BaseApp(Router):
         checkpoint: CheckpointStore | None = None,
         replay: bool | None = None,
         max_concurrency: int | None = None,
+        wait: bool | float = False,
         **stream_options: Any,
     ) -> RunResult:
         """Open the session's channel, send ``send``, dispatch and answer until the turn ends.
@@ -274,7 +276,10 @@ class BaseApp(Router):
         (``until="end_turn"``), only when the session does (``"terminated"``), or when
         ``until(event)`` is true; always on a terminated session or ``ctx.stop()``.
         ``checkpoint`` defaults to the app's in-memory store; ``replay`` defaults to resuming
-        after the checkpoint's position, else starting at the end of the session. Other
+        after the checkpoint's position, else starting at the end of the session. One run
+        holds a session per checkpoint store at a time: when another live run holds it,
+        :class:`~agentflow.SessionBusyError` (naming that run) is raised at once, unless
+        ``wait`` is true (wait until it is free) or a number of seconds to wait. Other
         keywords go to the dialect's stream (``event_deltas``, ``stale_after``, ...). See
         :mod:`agentflow.core.run` for the exact order of things.
         """
@@ -289,6 +294,7 @@ class BaseApp(Router):
             checkpoint=checkpoint,
             replay=replay,
             max_concurrency=max_concurrency,
+            wait=wait,
             stream_options=stream_options,
         )
 

@@ -16,13 +16,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .known import register_dialect_class, register_event_fields, register_known_types
+
 if TYPE_CHECKING:
     from .answers import ToolReply
     from .events import Event
     from .types import JSONObject
     from .verdicts import Verdict
 
-__all__ = ["Call", "CallKind", "Dialect", "Pause", "Severity", "TokenCount"]
+__all__ = [
+    "Call",
+    "CallKind",
+    "Dialect",
+    "Pause",
+    "Severity",
+    "TokenCount",
+    "register_event_fields",
+    "register_known_types",
+]
 
 CallKind = Literal["tool", "approval", "question"]
 """``tool``: the client runs a tool; ``approval``: the client allows or denies a call the
@@ -80,7 +91,13 @@ class Dialect:
 
     name: str = "dialect"
     known_types: frozenset[str] = frozenset()
-    """Every event ``type`` the dialect decodes to its own class (for typo warnings)."""
+    """Every event ``type`` the dialect decodes to its own class. A subclass that sets it
+    registers them for the typo checks of ``@app.on(...)`` when the class is made
+    (:mod:`agentflow.core.known`; :func:`register_known_types` does it by hand)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_dialect_class(cls)
 
     def calls(self, event: Event) -> Sequence[Call]:
         """The calls ``event`` announces (most events announce none)."""

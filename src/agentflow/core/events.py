@@ -36,6 +36,8 @@ from __future__ import annotations
 from abc import ABC
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .known import register_event_class
+
 __all__ = ["KINDS", "Event", "dialect_of", "split_type"]
 
 KINDS: frozenset[str] = frozenset(
@@ -99,6 +101,11 @@ class Event(ABC):
     """The :class:`~agentflow.Dialect` whose wire the event came from (set by each dialect
     on its event classes); ``None`` for events of no dialect."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every event class counts for the field-filter checks of @app.on (core.known).
+        super().__init_subclass__(**kwargs)
+        register_event_class(cls)
+
     @property
     def kind(self) -> str | None:
         """What the event means in the common vocabulary (see the module doc), or ``None``."""
@@ -158,3 +165,6 @@ class Event(ABC):
     def is_final_response(self) -> bool:
         """True when this event ends the agent's turn or the session."""
         return False
+
+
+register_event_class(Event)

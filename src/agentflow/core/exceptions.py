@@ -20,6 +20,7 @@
     │   └── PolicyError              a policy raised while deciding
     ├── ToolError                a custom tool failed, or its registration is wrong
     │   └── UnknownToolError         no executor for a tool name
+    ├── SessionBusyError         another live run holds the session (same checkpoint store)
     └── SessionErrorRaised       ``ErrorEscalation`` escalated an error event out of ``run``
 
 Messages never contain an API key: they are built from status codes, error types, the
@@ -47,6 +48,7 @@ __all__ = [
     "PolicyError",
     "RateLimitError",
     "ServerError",
+    "SessionBusyError",
     "SessionErrorRaised",
     "StreamClosedError",
     "StreamError",
@@ -195,6 +197,29 @@ class ToolError(AgentflowError):
 
 class UnknownToolError(ToolError):
     """No executor is registered for a tool name."""
+
+
+class SessionBusyError(AgentflowError):
+    """Another live run holds the session in the same checkpoint store.
+
+    ``app.run`` fails fast with it (``wait=True`` waits for the session instead), and a run
+    that loses its lease (it stalled past the lease, and another run took the session over)
+    ends with it. ``owner`` names the holder (``host:pid:token``); ``expires_at`` is when its
+    lease runs out unless renewed (``time.time()`` seconds).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        session_id: str | None = None,
+        owner: str | None = None,
+        expires_at: float | None = None,
+    ) -> None:
+        self.session_id = session_id
+        self.owner = owner
+        self.expires_at = expires_at
+        super().__init__(message)
 
 
 class SessionErrorRaised(AgentflowError):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
+from .cancellation import describe_failure, must_propagate
 from .exceptions import PolicyError
 from .inject import bind_call, describe, plan_call
 
@@ -49,8 +50,8 @@ class QuestionHandlers:
     async def answer(self, call: Call, ctx: Context) -> tuple[str | None, str]:
         """``(answer, who)``: the first handler's answer, or ``(DECLINE, "default")``.
 
-        A handler that raises is reported as :class:`~agentflow.PolicyError` (the question
-        is then declined).
+        A handler that raises anything but the run's own cancellation is reported as
+        :class:`~agentflow.PolicyError` (the question is then declined).
         """
         text = call.text or ""
         for pattern, call_fn, handler in self._handlers:
@@ -60,9 +61,11 @@ class QuestionHandlers:
                 result = call_fn(text, call.options, call.event, ctx)
                 if inspect.isawaitable(result):
                     result = await result
-            except Exception as exc:
+            except BaseException as exc:
+                if must_propagate(exc):
+                    raise
                 raise PolicyError(
-                    f"question handler {describe(handler)!r} raised {type(exc).__name__}: {exc}"
+                    f"question handler {describe(handler)!r} raised {describe_failure(exc)}"
                 ) from exc
             if result is not None:
                 return str(result), describe(handler)

@@ -14,6 +14,7 @@ CallOutcome = Literal[
     "error",
     "timeout",
     "invalid_input",
+    "invalid_output",
     "allowed",
     "denied",
     "answered",
@@ -21,6 +22,7 @@ CallOutcome = Literal[
     "recovered",
     "interrupted",
     "unknown",
+    "rejected",
     "unanswered",
 ]
 
@@ -31,13 +33,17 @@ class ToolCallRecord(BaseModel):
     ``kind`` is ``custom`` for a tool the client runs (a Managed Agents custom tool, any tool
     of the Messages loop, an Everruns client-side tool), ``confirmation`` for an approval
     gate, ``question`` for a question to the user. ``outcome`` is, for a tool, ``ok``,
-    ``error`` (it raised), ``timeout``, ``invalid_input`` (it never ran), ``denied`` (a
-    ``confirm=True`` tool refused by a policy: it never ran) or ``unknown`` (no such tool:
-    the agent got an error result); for a confirmation ``allowed`` or ``denied``; for a
-    question ``answered`` or ``declined``; ``recovered`` when a reply stored by an earlier run
-    was posted without running anything again; ``interrupted`` when an earlier run started the
-    tool but stopped before it finished (the tool is not run twice: the agent gets an error
-    result); ``unanswered`` for ids this app leaves to their owner.
+    ``error`` (it raised), ``timeout``, ``invalid_input`` (it never ran), ``invalid_output``
+    (it returned content blocks no server accepts: the agent got an error result naming the
+    problem), ``denied`` (a ``confirm=True`` tool refused by a policy: it never ran) or
+    ``unknown`` (no such tool: the agent got an error result); for a confirmation ``allowed``
+    or ``denied``; for a question ``answered`` or ``declined``; ``recovered`` when a reply
+    stored by an earlier run was posted without running anything again; ``interrupted`` when
+    an earlier run started the tool but stopped before it finished (the tool is not run twice:
+    the agent gets an error result); ``rejected`` when the server refused the reply itself
+    (the agent got an error result, or a deny, in its place: see ``error``); ``unanswered``
+    for ids this app leaves to their owner (another client, or a live run that holds the
+    call).
     """
 
     model_config = ConfigDict(extra="forbid")

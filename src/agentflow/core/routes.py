@@ -5,15 +5,25 @@ pattern and filters are compiled, the handler's signature is read once and turne
 call adapter (:mod:`agentflow.core.inject`), and the handler is classified as sync or async.
 The handler list for an event type is resolved on first sight of that type and cached, so
 routing an event costs one dict lookup plus the field filters of the routes that have any.
+
+Typos are caught at registration, against the dialects loaded then
+(:mod:`agentflow.core.known`): an event type (or a glob) no loaded dialect has, or a
+``kind=`` outside the common vocabulary, warns with the closest known name
+(:class:`~agentflow.core.known.UnknownEventTypeWarning`; a ``ValueError`` on a
+``strict=True`` router or app); a field filter that no event class has is a ``ValueError``.
 """
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, final
 
+from .events import KINDS
 from .inject import describe, handler_call, is_async_callable
-from .patterns import EventCheck, compile_filters, compile_pattern
+from .known import UnknownEventTypeWarning, closest, filter_problem, pattern_problem
+from .patterns import EventCheck, compile_filters, compile_pattern, is_glob
 from .types import HandlerT
 
 __all__ = ["Entry", "Route", "Router", "StopPropagation"]
@@ -67,6 +77,33 @@ Entry = tuple[Callable[[Any, Any], Any], bool, "EventCheck | None", Route]
 """What dispatch iterates per event: ``(call, is_async, check, route)``."""
 
 
+def _outside() -> int:
+    """The ``stacklevel`` of the first frame outside agentflow's core (the user's code)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None:
+        name = str(frame.f_globals.get("__name__", ""))
+        if not (name.startswith("agentflow.core.") or name == "agentflow.app"):
+            break
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def route_problems(route: Route) -> tuple[list[str], list[str]]:
+    """``(typos, errors)`` of a route: names no loaded dialect knows (warnings, or errors
+    when strict) and field filters no event class has (always errors)."""
+    typos: list[str] = []
+    problem = pattern_problem(route.pattern, is_glob=is_glob(route.pattern))
+    if problem is not None:
+        typos.append(problem)
+    kind = route.filters.get("kind")
+    if isinstance(kind, str) and not is_glob(kind) and kind not in KINDS:
+        close = closest(kind, KINDS)
+        hint = f"; did you mean {close!r}?" if close else ""
+        typos.append(f"kind={kind!r} is not in the common vocabulary (agentflow.KINDS){hint}")
+    errors = [p for p in map(filter_problem, route.filters) if p is not None]
+    return typos, errors
+
+
 class Router:
     """A group of handlers. Register with ``@router.on(...)``; add it with ``app.include``.
 
@@ -81,10 +118,13 @@ class Router:
         app.include(tools)
 
     An included router stays live: handlers registered on it later are seen by the app.
+    ``strict=True`` makes an event type no loaded dialect knows an error at registration
+    (and at ``include``, for the included router's routes), not a warning.
     """
 
-    def __init__(self, *, name: str | None = None) -> None:
+    def __init__(self, *, name: str | None = None, strict: bool = False) -> None:
         self.name = name
+        self.strict = strict
         self._entries: list[Route | Router] = []
         self._parents: list[Router] = []
         self._resolved: dict[str, tuple[Entry, ...]] = {}
@@ -107,6 +147,9 @@ class Router:
         All matching handlers run, higher ``priority`` first, then in registration order
         (an included router's handlers take the place of the ``include`` call). A handler
         may raise :class:`StopPropagation` to skip the rest.
+
+        A type no loaded dialect has warns (``strict=True``: ``ValueError``), with the closest
+        known type; a filter on a field no event class has raises ``ValueError``.
         """
         if callable(pattern):
             raise TypeError("on() takes a pattern: write @router.on() or @router.on('*')")
@@ -120,9 +163,19 @@ class Router:
         self, handler: HandlerT, pattern: str = "*", *, priority: int = 0, **filters: Any
     ) -> HandlerT:
         """Register ``handler`` without decorator syntax; same rules as :meth:`on`."""
-        self._entries.append(Route(handler, pattern, priority, filters))
+        route = Route(handler, pattern, priority, filters)
+        self._check(route)
+        self._entries.append(route)
         self._changed()
         return handler
+
+    def _check(self, route: Route) -> None:
+        typos, errors = route_problems(route)
+        where = f"handler {describe(route.handler)!r}"
+        if errors or (typos and self.strict):
+            raise ValueError(f"{where}: " + "; ".join(errors + (typos if self.strict else [])))
+        for typo in typos:
+            warnings.warn(f"{where}: {typo}", UnknownEventTypeWarning, stacklevel=_outside())
 
     def include(self, router: Router) -> Router:
         """Add ``router``'s handlers (now and later ones) to this router; returns ``router``."""
@@ -132,6 +185,12 @@ class Router:
             raise ValueError(f"Cannot include {router!r}: routers may not include themselves")
         if router in self._entries:
             raise ValueError(f"{router!r} is already included; its handlers would run twice")
+        if self.strict:
+            for route in router._walk():
+                typos = route_problems(route)[0]
+                if typos:
+                    where = f"handler {describe(route.handler)!r} of {router!r}"
+                    raise ValueError(f"{where}: " + "; ".join(typos))
         self._entries.append(router)
         router._parents.append(self)
         self._changed()

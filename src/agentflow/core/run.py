@@ -2,6 +2,11 @@
 
 One run = one channel, one :class:`~agentflow.Context`, one actions router, for any dialect:
 
+0. the run takes the session's lease in the checkpoint store (:mod:`agentflow.core.lease`):
+   another live run on the same session and store makes it raise
+   :class:`~agentflow.SessionBusyError` naming that run (``wait=True`` waits instead), so
+   one session is run by one run at a time per store; the lease is renewed while the run
+   lasts and released when it ends;
 1. the source opens a channel for the session, which connects first (so nothing caused by
    what is sent can be missed), resuming after the checkpoint's position when it has one for
    the session, else at the end of what the session holds (``replay=True`` replays it all);
@@ -16,6 +21,12 @@ One run = one channel, one :class:`~agentflow.Context`, one actions router, for 
    is over (``until="terminated"`` only ends there), after ``ctx.stop()``, or when
    ``until(event)`` is true. An error raised out of the run carries the partial
    :class:`~agentflow.RunResult` as ``exc.run_result``.
+
+Events a run dispatched are recorded in the store, and a later run on the session resumes
+after them: they are not dispatched again (``replay=True`` replays the whole session). As
+only one run holds a session per store at a time, that later run is the earlier one's
+successor, never a concurrent reader; apps that follow one session side by side (split
+ownership) each use their own store, and each sees every event.
 """
 
 from __future__ import annotations
@@ -23,10 +34,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
+
 from .actions.router import ActionsRouter
 from .channel import Source, bind
 from .context import Context
 from .exceptions import AgentflowError
+from .lease import SessionLease, new_owner
 from .observe import RunObservation
 from .path import EventPath
 from .tally import Tally
@@ -49,7 +63,9 @@ def _check_until(until: Until) -> None:
         raise ValueError(f"until must be 'end_turn', 'terminated' or a callable, got {until!r}")
 
 
-def _router(app: Dispatcher, channel: Channel, store: CheckpointStore, limit: int | None) -> Any:
+def _router(
+    app: Dispatcher, channel: Channel, store: CheckpointStore, limit: int | None, lease: Any
+) -> Any:
     actions = app.actions
     return ActionsRouter(
         session_id=channel.session_id,
@@ -63,6 +79,8 @@ def _router(app: Dispatcher, channel: Channel, store: CheckpointStore, limit: in
         default_confirmation=actions.default_confirmation,
         unknown_tools=actions.unknown_tools,
         max_concurrency=limit or actions.max_concurrency,
+        owner=lease.owner,
+        lease=lease.ttl,
         observers=app.observers,
     )
 
@@ -106,6 +124,7 @@ async def run_app(
     checkpoint: CheckpointStore | None = None,
     replay: bool | None = None,
     max_concurrency: int | None = None,
+    wait: bool | float = False,
     stream_options: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """The run loop behind ``app.run`` and ``app.serve`` (see the module docstring)."""
@@ -118,55 +137,80 @@ async def run_app(
     store = checkpoint if checkpoint is not None else app.actions.checkpoint
     dialect: Dialect = source.dialect
     inputs = [dialect.user_input(item) for item in send]
-    channel = source.channel(session, checkpoint=store, replay=replay, **dict(stream_options or {}))
+    options = dict(stream_options or {})
+    channel = source.channel(session, checkpoint=store, replay=replay, **options)
     session_id = channel.session_id
-    replayed = replay if replay is not None else store.position(session_id) is not None
     tally = Tally(dialect)
-    ctx = Context(session_id, app=app, channel=channel)
-    router = _router(app, channel, store, max_concurrency)
-    bind(channel, app=app, router=router, ctx=ctx)
-    path = EventPath(app, router, dialect)
+    lease = SessionLease(
+        store, session_id, owner=new_owner(), ttl=app.actions.session_lease, wait=wait
+    )
+    router = _router(app, channel, store, max_concurrency, lease)
     stop_reason = "stream_ended"
     observed = RunObservation(session_id, dialect.name, tally.counts)
     with app.observers.run(observed):  # handlers and tools run inside its scope
         try:
-            async with channel, router:
-                echo_ids: Any = ()
-                attached: str | None = None
-                if inputs:
-                    echo_ids = set(await channel.start_turn(inputs))
-                else:
-                    attached = await _attach(
-                        channel, router, ctx, replayed=replayed, store=store, until=until
-                    )
-                turn_started = not echo_ids
-                if attached is not None:
-                    stop_reason = attached
-                else:
-                    async for event in channel:
-                        tally.count(event)
-                        if not turn_started and event.id in echo_ids:
-                            turn_started = True
-                        await path(event, ctx)
-                        tally.after(event, turn_started)
-                        terminal = dialect.terminal(event)
-                        if terminal is not None:
-                            stop_reason = terminal
-                            break
-                        if turn_started:
-                            if until == "end_turn":
-                                reason = dialect.turn_end(event)
-                                if reason is not None:
-                                    stop_reason = reason
-                                    break
-                            elif callable(until) and until(event):
-                                stop_reason = dialect.turn_end(event) or "until"
-                                break
-                        if ctx.stopped:
-                            stop_reason = "stopped"
-                            break
+            try:
+                if await lease.acquire():  # it waited: the holder's progress is in the store
+                    channel = source.channel(session, checkpoint=store, replay=replay, **options)
+                    router = _router(app, channel, store, max_concurrency, lease)
+                replayed = replay if replay is not None else store.position(session_id) is not None
+                ctx = Context(session_id, app=app, channel=channel)
+                bind(channel, app=app, router=router, ctx=ctx)
+                path = EventPath(app, router, dialect)
+                with anyio.CancelScope() as body:
+                    async with channel, router:
+                        router.spawn(lambda: lease.keep(body))
+                        stop_reason = await _follow(
+                            channel, router, ctx, path, tally, inputs, replayed, store, until
+                        )
+            finally:
+                lease.release()
+            if lease.lost is not None:
+                raise lease.lost
         except AgentflowError as exc:
             exc.run_result = observed.result = tally.result(session_id, "error", router)
             raise
         observed.result = result = tally.result(session_id, stop_reason, router)
     return result
+
+
+async def _follow(
+    channel: Channel,
+    router: ActionsRouter,
+    ctx: Context,
+    path: EventPath,
+    tally: Tally,
+    inputs: list[Any],
+    replayed: bool,
+    store: CheckpointStore,
+    until: Until,
+) -> str:
+    """Start the turn (or attach), then take events until the run ends; the stop reason."""
+    dialect: Dialect = channel.dialect
+    echo_ids: Any = ()
+    if inputs:
+        echo_ids = set(await channel.start_turn(inputs))
+    else:
+        attached = await _attach(channel, router, ctx, replayed=replayed, store=store, until=until)
+        if attached is not None:
+            return attached
+    turn_started = not echo_ids
+    async for event in channel:
+        tally.count(event)
+        if not turn_started and event.id in echo_ids:
+            turn_started = True
+        await path(event, ctx)
+        tally.after(event, turn_started)
+        terminal = dialect.terminal(event)
+        if terminal is not None:
+            return terminal
+        if turn_started:
+            if until == "end_turn":
+                reason = dialect.turn_end(event)
+                if reason is not None:
+                    return reason
+            elif callable(until) and until(event):
+                return dialect.turn_end(event) or "until"
+        if ctx.stopped:
+            return "stopped"
+    return "stream_ended"

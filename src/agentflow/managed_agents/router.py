@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..core.actions.router import ActionsRouter
+from ..core.config import DEFAULT_POLICY_TIMEOUT
 from ..plugins import PluginPolicies
 from .dialect import MANAGED_AGENTS, needs_confirmation
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from ..core.actions.protocols import ToolProvider
     from ..core.checkpoint import CheckpointStore
+    from ..core.config import UnknownTools
     from ..core.verdicts import Verdict
 
 __all__ = ["RequiresActionRouter", "needs_confirmation"]
@@ -33,8 +35,8 @@ class RequiresActionRouter(ActionsRouter):
 
     ``send`` posts a batch of client events (``client.events.send`` bound to the session);
     ``history`` returns an async iterator over the session's stored events (typed events).
-    ``plugins`` holds the confirmation policies. The other options are those of
-    :class:`~agentflow.core.actions.router.ActionsRouter`.
+    ``plugins`` holds the confirmation policies, each bounded by ``policy_timeout`` seconds.
+    The other options are those of :class:`~agentflow.core.actions.router.ActionsRouter`.
     """
 
     def __init__(
@@ -51,6 +53,8 @@ class RequiresActionRouter(ActionsRouter):
         send_attempts: int = 5,
         retry_delay: float = 0.5,
         early_start: bool = True,
+        unknown_tools: UnknownTools = "error",
+        policy_timeout: float | None = DEFAULT_POLICY_TIMEOUT,
     ) -> None:
         super().__init__(
             session_id=session_id,
@@ -58,11 +62,12 @@ class RequiresActionRouter(ActionsRouter):
             answer=send,
             history=history,
             tools=tools,
-            policies=PluginPolicies(plugins),
+            policies=PluginPolicies(plugins, timeout=policy_timeout),
             checkpoint=checkpoint,
             default_confirmation=default_confirmation,
             max_concurrency=max_concurrency,
             send_attempts=send_attempts,
             retry_delay=retry_delay,
             early_start=early_start,
+            unknown_tools=unknown_tools,
         )

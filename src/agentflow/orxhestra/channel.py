@@ -27,7 +27,8 @@ from uuid import uuid4
 from orxhestra.events.event import Event, EventType
 from orxhestra.models.part import Content, ToolCallPart
 
-from ..core.dialect import CallKind
+from ..core.dialect import CallKind, register_event_fields
+from ..core.known import attribute_names
 from .dialect import ORXHESTRA, message_texts
 from .events import OrxhestraEvent
 from .turns import Turns
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from ._calls import ToolCall
 
 __all__ = ["OrxhestraChannel", "SourceLike", "stand_in"]
+
+# OrxhestraEvent passes orxhestra's own fields through: field filters may name them.
+register_event_fields(attribute_names(Event))
 
 logger = logging.getLogger("agentflow.orxhestra")
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 
+from ..core.cancellation import capture
 from ..core.verdicts import Allow, Deny, Verdict
 from ._spec import hookimpl
 
@@ -80,11 +81,17 @@ class TerminalPolicy(_GlobPolicy):
     running; questions are asked one at a time. "y" or "yes" allows, anything else denies.
     With no terminal (stdin is not a TTY) the call is denied with a message saying so, unless
     a custom ``ask`` function is given (it receives the question and returns the answer).
+    A person gets ``timeout`` seconds (default 300; ``None``: as long as it takes) rather
+    than the app's ``policy_timeout``; no answer by then denies the call.
     """
 
-    def __init__(self, *patterns: str, ask: Callable[[str], str] | None = None) -> None:
+    def __init__(
+        self, *patterns: str, ask: Callable[[str], str] | None = None, timeout: float | None = 300.0
+    ) -> None:
         super().__init__(*(patterns or ("*",)))
         self._ask = ask
+        self.policy_timeout = timeout
+        """How long a person may take to answer (read by the policy timeout)."""
 
     @staticmethod
     def has_terminal() -> bool:
@@ -109,10 +116,12 @@ class TerminalPolicy(_GlobPolicy):
                 return ""
 
     async def _decide(self, event: Any) -> Verdict:
-        answer = await anyio.to_thread.run_sync(
-            self._prompt, self.question(event), abandon_on_cancel=True
+        ok, answer = await anyio.to_thread.run_sync(
+            capture, self._prompt, self.question(event), abandon_on_cancel=True
         )
-        if answer.strip().lower() in ("y", "yes"):
+        if not ok:
+            raise answer  # in this frame, where the policy guard sees it (see capture)
+        if str(answer).strip().lower() in ("y", "yes"):
             return Allow()
         return Deny(f"The user denied tool {_tool_name(event)!r} at the terminal.")
 

@@ -55,10 +55,14 @@ class Think:
 
 @dataclass(frozen=True)
 class CustomTool:
-    """The agent calls a custom tool and waits for ``user.custom_tool_result``."""
+    """The agent calls a custom tool and waits for ``user.custom_tool_result``.
+
+    ``input`` is normally an object; anything else (a list, ``None``, a string) is sent as it
+    is, as a misbehaving model might.
+    """
 
     name: str
-    input: Mapping[str, Any] = field(default_factory=dict)
+    input: Mapping[str, Any] | Any = field(default_factory=dict)
     thread: str | None = None
 
 

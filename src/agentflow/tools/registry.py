@@ -33,6 +33,7 @@ class ToolRegistry:
         max_concurrency: int | None = None,
         confirm: bool = False,
         idempotent: bool = False,
+        strict: bool = True,
         localns: dict[str, Any] | None = None,
     ) -> Tool:
         """Register ``fn`` as a tool; a name already taken raises :class:`ToolError`.
@@ -50,6 +51,7 @@ class ToolRegistry:
             max_concurrency=max_concurrency,
             confirm=confirm,
             idempotent=idempotent,
+            strict=strict,
             localns=localns,
         )
         if tool.name in self._tools:

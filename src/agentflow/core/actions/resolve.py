@@ -2,39 +2,54 @@
 
 For each id the router answers, :class:`Resolver` decides from the checkpoint and what is
 known of the call: a reply already on the server (nothing to do), a reply stored by an
-earlier run (posted as stored), a call an earlier run claimed but never finished (an
-"interrupted" error result, or a second run for an ``idempotent`` tool), or a fresh call:
+earlier run (posted as stored), a call claimed by a live other run (left to it: never
+"interrupted"), a call an earlier run claimed but never finished (an "interrupted" error
+result, or a second run for an ``idempotent`` tool), or a fresh call:
 
 - ``tool``: the app's tool runs (after the policies allow it, for ``confirm=True`` tools;
-  a deny becomes an error result carrying the deny message); a tool the app lacks gets an
-  error result saying so, or is left to its owner (``unknown_tools="leave"``);
+  a deny becomes an error result carrying the deny message); whatever the tool raises
+  becomes an error result; a tool the app lacks gets an error result saying so (default), or
+  is left to its owner (``unknown_tools="leave"``);
 - ``approval``: the policies decide (default: deny);
 - ``question``: the ``@app.on_question`` handlers answer (default: decline).
 """
 
 from __future__ import annotations
 
-import time
+import functools
+import inspect
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from ..answers import ToolReply
-from ..exceptions import PolicyError
-from ..observe import PolicyObservation, ToolObservation
-from ..verdicts import Allow, Decision, Deny, no_policy_deny
+from ..cancellation import describe_failure, must_propagate
+from ..lease import holds
+from ..observe import ToolObservation
+from ..verdicts import Deny
+from .gates import Gates
 from .records import record_for, recovered_record
 
 if TYPE_CHECKING:
+    from ..checkpoint import Lease
     from ..config import UnknownTools
     from ..context import Context
     from ..dialect import Call
     from ..questions import QuestionHandlers
-    from ..verdicts import Verdict
+    from ..verdicts import Decision, Verdict
     from .protocols import Policies, ToolLike, ToolProvider
     from .state import RouterState
 
 __all__ = ["Resolver", "Running"]
+
+
+@functools.cache
+def _takes_owner(store_type: type) -> bool:
+    """Whether a store's ``claim`` takes ``owner`` (stores written before it did not)."""
+    try:
+        return "owner" in inspect.signature(store_type.claim).parameters  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return False
 
 
 class Running:
@@ -48,7 +63,11 @@ class Running:
 
 
 class Resolver:
-    """Turns call ids into replies for one actions router."""
+    """Turns call ids into replies for one actions router.
+
+    ``owner`` and ``lease`` are recorded with each claim (see
+    :mod:`agentflow.core.checkpoint.base`); without an owner, claims record none.
+    """
 
     def __init__(
         self,
@@ -60,15 +79,38 @@ class Resolver:
         default_confirmation: Verdict | None,
         unknown_tools: UnknownTools,
         limiter: anyio.CapacityLimiter,
+        owner: str | None = None,
+        lease: float | None = None,
     ) -> None:
         self.router = router
         self.tools = tools
-        self.policies = policies
-        self.questions = questions
-        self.default_confirmation = default_confirmation
         self.unknown_tools = unknown_tools
+        self.owner = owner
+        self.lease = lease
+        self.gates = Gates(
+            router,
+            policies=policies,
+            questions=questions,
+            default_confirmation=default_confirmation,
+            claim=self.claim,
+        )
         self._limiter = limiter
         self._running: dict[str, Running] = {}
+
+    def claim(self, call_id: str) -> bool:
+        """Claim ``call_id`` in the checkpoint under this run's owner and lease."""
+        store, sid = self.router.checkpoint, self.router.session_id
+        if self.owner is None or not _takes_owner(type(store)):
+            return store.claim(sid, call_id)
+        return store.claim(sid, call_id, owner=self.owner, lease=self.lease)
+
+    def held_elsewhere(self, call_id: str) -> Lease | None:
+        """The live claim of another run on ``call_id``, if there is one."""
+        store = self.router.checkpoint
+        holder = store.claim_holder(self.router.session_id, call_id)
+        if holder is None or holder.owner == self.owner or not holds(holder, store.now()):
+            return None
+        return holder
 
     # -- tools -----------------------------------------------------------------------------
 
@@ -102,7 +144,7 @@ class Resolver:
                 return
             if router.answered(call.id) or store.call_state(sid, call.id) is not None:
                 return  # answered, or claimed elsewhere: the pause decides what to do
-            if not store.claim(sid, call.id):
+            if not self.claim(call.id):
                 return
             reply = await self._execute(call, ctx)
             message = router.dialect.tool_reply(call, reply)
@@ -116,19 +158,24 @@ class Resolver:
         """Run the tool (policies first when it asks for them) and record the outcome."""
         tool = self.tool(call)
         assert tool is not None
-        policy: str | None = None
+        decision: Decision | None = None
         if tool.confirm:
-            decision = await self.decide(call, ctx)
-            policy = decision.policy
+            decision = await self.gates.decide(call, ctx)
             if isinstance(decision.verdict, Deny):
                 reply = ToolReply.failure("denied", decision.verdict.message)
+                error = reply.error if decision.error is None else str(decision.error)
                 self.router.add_record(record_for(call, outcome="denied", is_error=True,
-                                                  error=reply.error, policy=policy))  # fmt: skip
+                                                  error=error, policy=decision.policy))  # fmt: skip
                 return reply
         async with self._limiter:
             seen = ToolObservation(self.router.session_id, call, tool)
-            work = tool.call(call.input, ctx.for_call(call.id, ctx.fencing_token))
-            reply = await self.router.observers.tool(seen, work)
+            try:
+                work = tool.call(call.input, ctx.for_call(call.id, ctx.fencing_token))
+                reply = await self.router.observers.tool(seen, work)
+            except BaseException as exc:  # a tool that lets a failure out (ToolLike says not)
+                if must_propagate(exc):
+                    raise
+                reply = ToolReply.failure("error", describe_failure(exc), exception=exc)
         self.router.add_record(
             record_for(
                 call,
@@ -136,71 +183,10 @@ class Resolver:
                 is_error=reply.is_error,
                 duration_s=reply.duration_s,
                 error=reply.error,
-                policy=policy,
+                policy=None if decision is None else decision.policy,
             )  # fmt: skip
         )
         return reply
-
-    # -- gates -----------------------------------------------------------------------------
-
-    async def decide(self, call: Call, ctx: Context) -> Decision:
-        """The policies' decision on ``call`` (the default verdict without policies)."""
-        seen = PolicyObservation(self.router.session_id, call)
-        return await self.router.observers.policy(seen, self._decide(call, ctx))
-
-    async def _decide(self, call: Call, ctx: Context) -> Decision:
-        if self.policies is None:
-            verdict = self.default_confirmation or no_policy_deny(call.name)
-            return Decision(verdict, "default")
-        decision = await self.policies.decide(call.event, ctx, self.default_confirmation)
-        if decision.error is not None:
-            self.router.errors.append(str(decision.error))
-        return decision
-
-    async def _approve(self, call: Call, ctx: Context) -> dict[str, Any]:
-        store, sid = self.router.checkpoint, self.router.session_id
-        store.claim(sid, call.id)
-        start = time.perf_counter()
-        decision = await self.decide(call, ctx)
-        allowed = isinstance(decision.verdict, Allow)
-        message = self.router.dialect.approval_reply(call, decision.verdict)
-        store.record_result(sid, call.id, message)
-        error = None if decision.error is None else str(decision.error)
-        self.router.add_record(
-            record_for(
-                call,
-                outcome="allowed" if allowed else "denied",
-                policy=decision.policy,
-                duration_s=time.perf_counter() - start,
-                reply=message,
-                error=error,
-            )  # fmt: skip
-        )
-        return message
-
-    async def _ask(self, call: Call, ctx: Context) -> dict[str, Any]:
-        store, sid = self.router.checkpoint, self.router.session_id
-        store.claim(sid, call.id)
-        start = time.perf_counter()
-        error: str | None = None
-        try:
-            answer, who = await self.questions.answer(call, ctx)
-        except PolicyError as exc:
-            answer, who, error = None, "default", str(exc)
-            self.router.errors.append(error)
-        message = self.router.dialect.question_reply(call, answer)
-        store.record_result(sid, call.id, message)
-        self.router.add_record(
-            record_for(
-                call,
-                outcome="declined" if answer is None else "answered",
-                policy=who,
-                duration_s=time.perf_counter() - start,
-                reply=message,
-                error=error,
-            )  # fmt: skip
-        )
-        return message
 
     # -- one id of a pause -----------------------------------------------------------------
 
@@ -226,6 +212,11 @@ class Resolver:
             router.add_record(recovered_record(call_id, call, stored))
             replies[call_id] = stored  # recorded by an earlier run: post it as it is
             return
+        if state == "claimed":
+            holder = self.held_elsewhere(call_id)
+            if holder is not None:  # a live run is on it: it answers, never "interrupted"
+                router.leave(call_id, call, f"the call is being handled by run {holder.owner}")
+                return
         if call is None:
             event = ctx.event_by_id(call_id)
             if event is None:
@@ -238,9 +229,9 @@ class Resolver:
                     record.name, record.input = event.tool_name, event.tool_input or {}
             return
         if call.kind == "approval":
-            replies[call_id] = await self._approve(call, ctx)
+            replies[call_id] = await self.gates.approve(call, ctx)
         elif call.kind == "question":
-            replies[call_id] = await self._ask(call, ctx)
+            replies[call_id] = await self.gates.ask(call, ctx)
         else:
             await self._resolve_tool(call, state, ctx, replies)
 
@@ -253,10 +244,8 @@ class Resolver:
             if self.unknown_tools == "leave":
                 router.leave(call.id, call, f"no executor for custom tool {call.name!r}")
                 return
-            reply = ToolReply.failure(
-                "unknown", f"no tool named {call.name!r} is available to this client"
-            )
-            replies[call.id] = self._store(call, reply)
+            text = f"no tool named {call.name!r} is available to this client"
+            replies[call.id] = self._store(call, ToolReply.failure("unknown", text))
             return
         if state == "claimed" and not tool.idempotent:
             text = (

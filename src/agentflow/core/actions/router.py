@@ -8,9 +8,10 @@ The event path feeds it every event (calls before the handlers see them, pauses 
 - a reply seen on the stream (:meth:`~agentflow.Dialect.settled`) marks its call answered;
 - a pause (:meth:`~agentflow.Dialect.pause`): for each id it names that this app owns, a
   reply is produced (a tool's result, a gate's verdict from the policies, a question's
-  answer), independent calls run concurrently, and **all** replies are posted in one batch
-  (:mod:`agentflow.core.actions.post`). Ids it does not own are left for their owner and
-  reported (``RunResult.unanswered``).
+  answer), independent calls run concurrently (one slow policy or tool holds back no other
+  reply), and **all** replies are posted in one batch (:mod:`agentflow.core.actions.post`;
+  a batch the server rejects is posted reply by reply). Ids it does not own are left for
+  their owner and reported (``RunResult.unanswered``).
 
 At most once, across restarts, through the :class:`~agentflow.CheckpointStore`: a call is
 ``claim``-ed before its tool runs, its reply is ``record_result``-ed before it is posted and
@@ -18,7 +19,7 @@ At most once, across restarts, through the :class:`~agentflow.CheckpointStore`: 
 is read once, so a call that already has a reply is never run or answered again. A reply
 recorded but not posted is posted as stored, without running the tool again; a call claimed
 by a run that died before the tool finished gets an error result instead of a second run
-(unless its tool is ``idempotent``).
+(unless its tool is ``idempotent``); a call claimed by a live other run is left to it.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from anyio.abc import TaskGroup
 
+from ..answers import ToolReply
 from ..checkpoint import CheckpointStore, MemoryCheckpointStore
 from ..observers import Observers
 from ..questions import QuestionHandlers
+from ..verdicts import Deny
 from .post import Poster
 from .records import unanswered_record
 from .resolve import Resolver
@@ -63,8 +66,10 @@ class ActionsRouter:
     that fails with a transport error, 409, 429 or 5xx is retried up to ``send_attempts``
     times with jittered exponential delays from ``retry_delay`` seconds (capped at 8 s);
     this is the only place a reply post is retried. ``early_start`` starts client tools when
-    their call arrives rather than at the pause. ``observers`` (the app's) see each tool
-    execution, policy decision and reply post.
+    their call arrives rather than at the pause. ``unknown_tools`` says what a call to a tool
+    the app lacks gets (default ``"error"``: an error result). ``owner`` and ``lease`` are
+    recorded with each claim (see :mod:`agentflow.core.checkpoint.base`). ``observers`` (the
+    app's) see each tool execution, policy decision and reply post.
 
     Use it as an async context manager around the events it is fed: calls still running when
     it exits are cancelled (their checkpoint stays ``claimed``, so a later run reports them
@@ -83,11 +88,13 @@ class ActionsRouter:
         questions: QuestionHandlers | None = None,
         checkpoint: CheckpointStore | None = None,
         default_confirmation: Verdict | None = None,
-        unknown_tools: UnknownTools = "leave",
+        unknown_tools: UnknownTools = "error",
         max_concurrency: int = 16,
         send_attempts: int = 5,
         retry_delay: float = 0.5,
         early_start: bool = True,
+        owner: str | None = None,
+        lease: float | None = None,
         observers: Observers | None = None,
     ) -> None:
         self.session_id = session_id
@@ -115,6 +122,8 @@ class ActionsRouter:
             default_confirmation=default_confirmation,
             unknown_tools=unknown_tools,
             limiter=anyio.CapacityLimiter(max_concurrency),
+            owner=owner,
+            lease=lease,
         )
         self.poster = Poster(self, send_attempts=send_attempts, retry_delay=retry_delay)
 
@@ -212,6 +221,19 @@ class ActionsRouter:
     def record(self, call_id: str) -> ToolCallRecord | None:
         """The record of ``call_id``, if any."""
         return self._records.get(call_id)
+
+    def substitute(self, call_id: str, why: str) -> dict[str, Any] | None:
+        """A reply to put in the place of one the server rejected: an error result for a
+        tool, a deny for an approval, a decline for a question (``None``: call unknown)."""
+        call = self._calls.get(call_id)
+        if call is None:
+            return None
+        dialect = self.dialect
+        if call.kind == "tool":
+            return dialect.tool_reply(call, ToolReply.failure("error", why))
+        if call.kind == "approval":
+            return dialect.approval_reply(call, Deny(why))
+        return dialect.question_reply(call, None)
 
     def leave(self, call_id: str, call: Call | None, why: str, kind: str | None = None) -> None:
         """Leave ``call_id`` unanswered (for its owner), reporting it once."""

@@ -44,6 +44,10 @@ class RouterState(Protocol):
         """The record of ``call_id``, if any."""
         ...
 
+    def substitute(self, call_id: str, why: str) -> dict[str, Any] | None:
+        """A reply in the place of a rejected one (``None`` when the call is unknown)."""
+        ...
+
     def leave(self, call_id: str, call: Call | None, why: str, kind: str | None = None) -> None:
         """Leave ``call_id`` unanswered, reporting it once."""
         ...

@@ -5,13 +5,14 @@ See :mod:`agentflow.core.checkpoint.base` for what is recorded and the states of
 
 from __future__ import annotations
 
-from .base import CallState, CheckpointStore, Position
+from .base import CallState, CheckpointStore, Lease, Position
 from .memory import MemoryCheckpointStore
 from .sqlite import SqliteCheckpointStore
 
 __all__ = [
     "CallState",
     "CheckpointStore",
+    "Lease",
     "MemoryCheckpointStore",
     "Position",
     "SqliteCheckpointStore",

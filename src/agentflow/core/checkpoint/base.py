@@ -25,16 +25,37 @@ through three states::
 
 A call left ``claimed`` by a process that died while the tool ran has no result: whoever
 resumes decides (report it, or answer with an error) instead of silently running it twice.
+
+**Owners and leases.** Several processes may share one store. A claim records its
+``owner`` (a run: ``host:pid:token``) and a ``lease`` in seconds; a run also holds the
+session's lease (:meth:`~CheckpointStore.acquire_session`), renews it (which renews its
+claims too) while it runs and releases it when it ends (which ends its claims' leases, so
+what it left running counts as interrupted at once). A claim whose lease is live and whose
+owner is not known to be dead belongs to a live run: it is never reported as interrupted.
+
+These methods have defaults, so a store written before them keeps working (without session
+exclusivity and without owners: every left-over claim counts as interrupted, as before); a
+store that implements them needs only the memory and SQLite stores' semantics. Times are
+``time.time()`` seconds (:meth:`~CheckpointStore.now`), comparable across processes.
 """
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from typing import Any, Literal, NamedTuple
 
-__all__ = ["CallState", "CheckpointStore", "Position"]
+__all__ = ["CallState", "CheckpointStore", "Lease", "Position"]
 
 CallState = Literal["claimed", "result_ready", "sent"]
+
+
+class Lease(NamedTuple):
+    """Who holds a session or a claim, and until when (``time.time()`` seconds; ``inf``:
+    no expiry recorded)."""
+
+    owner: str
+    expires_at: float
 
 
 class Position(NamedTuple):
@@ -79,8 +100,20 @@ class CheckpointStore(ABC):
     # -- tool calls -----------------------------------------------------------------------
 
     @abstractmethod
-    def claim(self, session_id: str, call_id: str) -> bool:
-        """Atomically take ``call_id`` for execution; ``False`` if it already has a state."""
+    def claim(
+        self,
+        session_id: str,
+        call_id: str,
+        *,
+        owner: str | None = None,
+        lease: float | None = None,
+    ) -> bool:
+        """Atomically take ``call_id`` for execution; ``False`` if it already has a state.
+
+        ``owner`` names the run taking it and ``lease`` how many seconds the claim holds
+        without renewal (``None``: no expiry; :meth:`acquire_session` renews it). A store
+        that does not track owners may ignore both.
+        """
 
     @abstractmethod
     def record_result(self, session_id: str, call_id: str, reply: dict[str, Any]) -> None:
@@ -105,6 +138,32 @@ class CheckpointStore(ABC):
     @abstractmethod
     def forget(self, session_id: str) -> None:
         """Drop everything recorded for ``session_id``."""
+
+    # -- owners and leases (defaults: no owners, no exclusivity) ---------------------------
+
+    def now(self) -> float:
+        """The store's clock (``time.time()``), against which leases expire."""
+        return time.time()
+
+    def claim_holder(self, session_id: str, call_id: str) -> Lease | None:
+        """Who claimed ``call_id`` and until when its claim holds; ``None`` when the call is
+        not ``claimed``, or no owner was recorded (the default: owners are not tracked)."""
+        return None
+
+    def acquire_session(self, session_id: str, owner: str, lease: float) -> Lease | None:
+        """Take (or renew) the lease of ``session_id`` for ``owner`` for ``lease`` seconds,
+        renewing ``owner``'s claims in the session too.
+
+        Returns ``None`` when ``owner`` now holds it, else the live lease of its holder (left
+        as it is). An expired lease is taken over. The default always grants it (a store
+        without session leases gives no exclusivity).
+        """
+        return None
+
+    def release_session(self, session_id: str, owner: str) -> None:
+        """Give up ``owner``'s lease of ``session_id`` (if it holds it) and end the leases
+        of its claims there, so a call it left running counts as interrupted at once."""
+        return None
 
     def is_answered(self, session_id: str, call_id: str) -> bool:
         """Whether the answer to ``call_id`` was sent."""

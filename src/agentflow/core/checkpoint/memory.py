@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
-from .base import CallState, CheckpointStore, Position
+from .base import CallState, CheckpointStore, Lease, Position
 
 __all__ = ["MemoryCheckpointStore"]
 
 
 class _MemorySession:
-    __slots__ = ("calls", "dispatched", "position")
+    __slots__ = ("calls", "claims", "dispatched", "lease", "position")
 
     def __init__(self) -> None:
         self.dispatched: dict[str, None] = {}
         self.position: Position | None = None
         self.calls: dict[str, tuple[CallState, dict[str, Any] | None]] = {}
+        self.claims: dict[str, Lease] = {}  # claimed calls with a recorded owner
+        self.lease: Lease | None = None
 
 
 class MemoryCheckpointStore(CheckpointStore):
@@ -25,13 +30,15 @@ class MemoryCheckpointStore(CheckpointStore):
 
     Per session it remembers the last ``max_events`` dispatched ids (oldest forgotten first;
     reconciliation only re-reads history from the last position, so older ids are not
-    needed to deduplicate) and every tool call.
+    needed to deduplicate) and every tool call. ``clock`` is the time leases expire against
+    (default ``time.time``).
     """
 
-    def __init__(self, *, max_events: int = 65_536) -> None:
+    def __init__(self, *, max_events: int = 65_536, clock: Callable[[], float] = time.time) -> None:
         if max_events < 1:
             raise ValueError(f"max_events must be positive, got {max_events!r}")
         self._max = max_events
+        self._clock = clock
         self._sessions: dict[str, _MemorySession] = {}
         self._lock = threading.Lock()
 
@@ -61,25 +68,71 @@ class MemoryCheckpointStore(CheckpointStore):
         s = self._sessions.get(session_id)
         return None if s is None else s.position
 
-    def claim(self, session_id: str, call_id: str) -> bool:
+    def claim(
+        self,
+        session_id: str,
+        call_id: str,
+        *,
+        owner: str | None = None,
+        lease: float | None = None,
+    ) -> bool:
         with self._lock:
-            calls = self._get(session_id).calls
-            if call_id in calls:
+            s = self._get(session_id)
+            if call_id in s.calls:
                 return False
-            calls[call_id] = ("claimed", None)
+            s.calls[call_id] = ("claimed", None)
+            if owner is not None:
+                expires = math.inf if lease is None else self._clock() + lease
+                s.claims[call_id] = Lease(owner, expires)
             return True
+
+    def now(self) -> float:
+        return self._clock()
+
+    def claim_holder(self, session_id: str, call_id: str) -> Lease | None:
+        s = self._sessions.get(session_id)
+        if s is None or s.calls.get(call_id, ("sent", None))[0] != "claimed":
+            return None
+        return s.claims.get(call_id)
+
+    def acquire_session(self, session_id: str, owner: str, lease: float) -> Lease | None:
+        with self._lock:
+            s = self._get(session_id)
+            now = self._clock()
+            held = s.lease
+            if held is not None and held.owner != owner and held.expires_at > now:
+                return held
+            s.lease = Lease(owner, now + lease)
+            for call_id, claim in s.claims.items():
+                if claim.owner == owner and claim.expires_at != math.inf:
+                    s.claims[call_id] = Lease(owner, now + lease)
+            return None
+
+    def release_session(self, session_id: str, owner: str) -> None:
+        with self._lock:
+            s = self._sessions.get(session_id)
+            if s is None:
+                return
+            if s.lease is not None and s.lease.owner == owner:
+                s.lease = None
+            now = self._clock()
+            for call_id, claim in s.claims.items():
+                if claim.owner == owner:
+                    s.claims[call_id] = Lease(owner, min(claim.expires_at, now))
 
     def record_result(self, session_id: str, call_id: str, reply: dict[str, Any]) -> None:
         with self._lock:
             calls = self._get(session_id).calls
             if calls.get(call_id, ("claimed", None))[0] != "sent":
+                self._get(session_id).claims.pop(call_id, None)
                 calls.pop(call_id, None)  # re-insert: pending_results keeps recording order
                 calls[call_id] = ("result_ready", json.loads(json.dumps(reply)))
 
     def mark_sent(self, session_id: str, call_id: str) -> None:
         with self._lock:
-            calls = self._get(session_id).calls
-            calls[call_id] = ("sent", calls.get(call_id, ("sent", None))[1])
+            s = self._get(session_id)
+            s.claims.pop(call_id, None)
+            s.calls[call_id] = ("sent", s.calls.get(call_id, ("sent", None))[1])
 
     def call_state(self, session_id: str, call_id: str) -> CallState | None:
         s = self._sessions.get(session_id)

@@ -47,7 +47,10 @@ class _Client(_Event):
 
 class _ToolUse(_Stored):
     name: str
-    input: dict[str, Any]
+    input: Any = None
+    """The input as the agent sent it: normally an object. Anything else (an array, a
+    string, ``null``, or no input) is kept as it came, so the call still arrives and is
+    answered with an error result instead of being lost."""
     session_thread_id: str | None = None
 
     @property
@@ -56,7 +59,8 @@ class _ToolUse(_Stored):
 
     @property
     def tool_input(self) -> dict[str, Any] | None:
-        return self.input
+        """The input when it is an object (``None`` otherwise: see :attr:`input`)."""
+        return self.input if isinstance(self.input, dict) else None
 
     @property
     def call_id(self) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..scenario import CustomTool, McpTool, Step, Tool
@@ -37,7 +38,8 @@ async def issue_tools(
     for step in group:
         event: dict[str, Any]
         if isinstance(step, CustomTool):
-            event = {"type": "agent.custom_tool_use", "name": step.name, "input": dict(step.input)}
+            wire = dict(step.input) if isinstance(step.input, Mapping) else step.input
+            event = {"type": "agent.custom_tool_use", "name": step.name, "input": wire}
             kind = "custom"
         else:
             assert isinstance(step, (Tool, McpTool))
