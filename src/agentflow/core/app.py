@@ -223,6 +223,7 @@ class BaseApp(Router):
         checkpoint: CheckpointStore | None = None,
         replay: bool | None = None,
         max_concurrency: int | None = None,
+        fencing_token: int | None = None,
         **stream_options: Any,
     ) -> RunResult:
         """Open the session's channel, send ``send``, dispatch and answer until the turn ends.
@@ -230,8 +231,11 @@ class BaseApp(Router):
         ``source`` is any :class:`~agentflow.Source` (``ManagedAgentsClient``, ...) and
         ``session`` what it follows (a session id, a ``Conversation``, a run id). In
         ``send`` a ``str`` is a user message. Ends when the turn ends
-        (``until="end_turn"``), only when the session does (``"terminated"``), or when
-        ``until(event)`` is true; always on a terminated session or ``ctx.stop()``.
+        (``until="end_turn"``), only when the session does (``"terminated"``), at the end of
+        what the session holds (``"caught_up"``: answer what waits, never wait for the
+        agent), or when ``until(event)`` is true; always on a terminated session or
+        ``ctx.stop()``. ``fencing_token`` (the session lease's, in scale-out) is
+        ``ctx.fencing_token`` for handlers and tools.
         ``checkpoint`` defaults to the app's in-memory store; ``replay`` defaults to resuming
         after the checkpoint's position, else starting at the end of the session. Other
         keywords go to the dialect's stream (``event_deltas``, ``stale_after``, ...). See
@@ -248,6 +252,7 @@ class BaseApp(Router):
             checkpoint=checkpoint,
             replay=replay,
             max_concurrency=max_concurrency,
+            fencing_token=fencing_token,
             stream_options=stream_options,
         )
 

@@ -16,6 +16,16 @@ One run = one channel, one :class:`~agentflow.Context`, one actions router, for 
    is over (``until="terminated"`` only ends there), after ``ctx.stop()``, or when
    ``until(event)`` is true. An error raised out of the run carries the partial
    :class:`~agentflow.RunResult` as ``exc.run_result``.
+
+``until="caught_up"`` reads what the session holds and never waits for the agent (a worker
+woken by a webhook uses it): the latest status event found in step 3 is the end. The run
+answers every pause up to it and stops there with the dialect's turn-end reason, or
+``"caught_up"`` (a pause answered, a session still running). If an earlier run dispatched
+that event already, it stops right after step 3. It sends nothing, and tools start at the
+pause, not as their call arrives, so no tool is left running when the run returns.
+
+``fencing_token`` becomes ``ctx.fencing_token`` (the session lease's token, in scale-out) for
+handlers and tools.
 """
 
 from __future__ import annotations
@@ -38,17 +48,24 @@ if TYPE_CHECKING:
     from .protocols import Dispatcher
     from .results import RunResult
 
-__all__ = ["Until", "run_app"]
+__all__ = ["CAUGHT_UP", "Until", "run_app"]
 
-Until = Literal["end_turn", "terminated"] | Callable[["Event"], bool]
+Until = Literal["end_turn", "terminated", "caught_up"] | Callable[["Event"], bool]
+
+CAUGHT_UP = "caught_up"
+"""The stop reason of an ``until="caught_up"`` run that ended where the session is not idle."""
 
 
 def _check_until(until: Until) -> None:
-    if until not in ("end_turn", "terminated") and not callable(until):
-        raise ValueError(f"until must be 'end_turn', 'terminated' or a callable, got {until!r}")
+    if until not in ("end_turn", "terminated", CAUGHT_UP) and not callable(until):
+        raise ValueError(
+            f"until must be 'end_turn', 'terminated', 'caught_up' or a callable, got {until!r}"
+        )
 
 
-def _router(app: Dispatcher, channel: Channel, store: CheckpointStore, limit: int | None) -> Any:
+def _router(
+    app: Dispatcher, channel: Channel, store: CheckpointStore, limit: int | None, early: bool
+) -> Any:
     actions = app.actions
     return ActionsRouter(
         session_id=channel.session_id,
@@ -62,6 +79,7 @@ def _router(app: Dispatcher, channel: Channel, store: CheckpointStore, limit: in
         default_confirmation=actions.default_confirmation,
         unknown_tools=actions.unknown_tools,
         max_concurrency=limit or actions.max_concurrency,
+        early_start=early,
     )
 
 
@@ -73,25 +91,34 @@ async def _attach(
     replayed: bool,
     store: CheckpointStore,
     until: Until,
-) -> str | None:
-    """With nothing to send: answer a pending pause; say if the turn or session is over."""
+) -> tuple[str | None, str | None]:
+    """With nothing to send: answer a pending pause; say if the turn or session is over.
+
+    Returns the stop reason when the run is over already, and (``until="caught_up"``) the id
+    of the event to read up to.
+    """
     dialect: Dialect = channel.dialect
     latest = await channel.latest()
     if latest is None:
-        return None
+        return (CAUGHT_UP if until == CAUGHT_UP else None), None
     terminal = dialect.terminal(latest)
-    if terminal is not None:
-        return terminal  # nothing will follow
-    pause = dialect.pause(latest)
+    seen = latest.id is not None and store.is_dispatched(channel.session_id, latest.id)
+    if terminal is not None and (until != CAUGHT_UP or seen or latest.id is None):
+        return terminal, None  # nothing will follow
+    pause = dialect.pause(latest) if terminal is None else None
     if pause is not None:
         ctx.remember(latest)
         await router.on_pause(pause, ctx)
-        return None
     reason = dialect.turn_end(latest)
-    seen = latest.id is not None and store.is_dispatched(channel.session_id, latest.id)
+    if until == CAUGHT_UP:
+        if seen or latest.id is None:  # dispatched before: nothing new up to it
+            return reason or CAUGHT_UP, None
+        return None, latest.id
+    if pause is not None:
+        return None, None
     if reason is not None and until == "end_turn" and (not replayed or seen):
-        return reason  # the turn ended before this run and will not be re-sent
-    return None
+        return reason, None  # the turn ended before this run and will not be re-sent
+    return None, None
 
 
 async def run_app(
@@ -104,6 +131,7 @@ async def run_app(
     checkpoint: CheckpointStore | None = None,
     replay: bool | None = None,
     max_concurrency: int | None = None,
+    fencing_token: int | None = None,
     stream_options: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """The run loop behind ``app.run`` and ``app.serve`` (see the module docstring)."""
@@ -116,12 +144,15 @@ async def run_app(
     store = checkpoint if checkpoint is not None else app.actions.checkpoint
     dialect: Dialect = source.dialect
     inputs = [dialect.user_input(item) for item in send]
+    if inputs and until == CAUGHT_UP:
+        raise ValueError("until='caught_up' reads what the session holds: it sends nothing")
     channel = source.channel(session, checkpoint=store, replay=replay, **dict(stream_options or {}))
     session_id = channel.session_id
     replayed = replay if replay is not None else store.position(session_id) is not None
     tally = Tally(dialect)
     ctx = Context(session_id, app=app, channel=channel)
-    router = _router(app, channel, store, max_concurrency)
+    ctx.fencing_token = fencing_token
+    router = _router(app, channel, store, max_concurrency, until != CAUGHT_UP)
     bind(channel, app=app, router=router, ctx=ctx)
     path = EventPath(app, router, dialect)
     stop_reason = "stream_ended"
@@ -129,10 +160,11 @@ async def run_app(
         async with channel, router:
             echo_ids: Any = ()
             attached: str | None = None
+            target: str | None = None  # until="caught_up": the event to read up to
             if inputs:
                 echo_ids = set(await channel.start_turn(inputs))
             else:
-                attached = await _attach(
+                attached, target = await _attach(
                     channel, router, ctx, replayed=replayed, store=store, until=until
                 )
             turn_started = not echo_ids
@@ -155,6 +187,9 @@ async def run_app(
                             if reason is not None:
                                 stop_reason = reason
                                 break
+                        elif target is not None and event.id == target:
+                            stop_reason = dialect.turn_end(event) or CAUGHT_UP
+                            break
                         elif callable(until) and until(event):
                             stop_reason = dialect.turn_end(event) or "until"
                             break
