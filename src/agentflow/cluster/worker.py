@@ -1,5 +1,14 @@
 """The :class:`Worker`: one member of the consumer group that works sessions under leases.
 
+::
+
+    worker = Worker(app=app, client_factory=ManagedAgentsClient, redis=REDIS_URL)
+    await worker.run()                          # or: agentflow worker --app module:app
+
+Given an ``app`` (and its client), the work for a wake-up is to read the session from its
+checkpoint position and answer it as ``app.run`` does (:mod:`agentflow.cluster.runner`);
+given a ``work(session_id, token)`` callback, it is whatever the callback does.
+
 For each wake-up it:
 
 1. begins it (later wake-ups of the session queue again), then takes the session's lease;
@@ -14,6 +23,9 @@ A failure (the work raised) releases the lease and leaves the entry pending: ano
 (or this one) takes it over once it was idle for ``lease_ttl`` (``XAUTOCLAIM``), at most
 ``max_deliveries`` times before it is moved to the dead-letter stream. A
 :class:`FencedOutError` or a lost lease leaves everything to the session's new holder.
+
+With an ``app``, the sweep defaults to waking the sessions the cluster last saw not idle
+(:class:`~agentflow.cluster.index.SessionIndex`) and not worked for ``sweep_interval``.
 """
 
 from __future__ import annotations
@@ -23,15 +35,19 @@ import os
 import secrets
 import socket
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 import anyio
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from ..core.results import RunResult
 from ._redis import FencedOutError, async_client
+from .checkpoint import RedisCheckpointStore
 from .lease import Lease, Leases, Release
 from .queue import Wake, WakeQueue
+from .runner import AppWork, SourceFactory, app_work
 
 __all__ = ["SweepFn", "WorkFn", "Worker"]
 
@@ -43,16 +59,29 @@ SweepFn = Callable[[], Awaitable[Iterable[str]]]
 """``async sweep()``: the ids of sessions to wake up anyway (not idle, maybe lost a webhook)."""
 
 
-def _fenced(exc: BaseException) -> bool:
+def _fenced(exc: BaseException | None) -> FencedOutError | None:
+    """The :class:`FencedOutError` behind ``exc``: itself, a cause, or in an exception group
+    (a tool task's refused write surfaces from the run's task group)."""
     while exc is not None:
         if isinstance(exc, FencedOutError):
-            return True
-        exc = exc.__cause__  # type: ignore[assignment]
-    return False
+            return exc
+        for inner in getattr(exc, "exceptions", ()):
+            found = _fenced(inner)
+            if found is not None:
+                return found
+        exc = exc.__cause__
+    return None
 
 
 class Worker:
     """Works wake-ups from the queue (see the module doc); ``await worker.run()``.
+
+    The work is ``work(session_id, token)``, or, with ``app=``, reading the session and
+    answering it (:class:`~agentflow.cluster.runner.AppWork`) through ``client`` (the app's
+    source, e.g. a ``ManagedAgentsClient``) or the one ``client_factory()`` makes inside the
+    worker's loop (closed when it stops). ``checkpoint`` defaults to a
+    :class:`RedisCheckpointStore` on ``redis`` (a URL is then needed); ``run_options`` go to
+    ``app.run``; ``on_result(result)`` sees each read's :class:`~agentflow.RunResult`.
 
     ``redis`` is a URL or a ``redis.asyncio.Redis`` client. ``name`` is this consumer's name
     in the group (default ``host-pid-random``); a worker restarted under the same name first
@@ -64,9 +93,15 @@ class Worker:
 
     def __init__(
         self,
-        work: WorkFn,
+        work: WorkFn | None = None,
         *,
         redis: str | aioredis.Redis,
+        app: Any = None,
+        client: Any = None,
+        client_factory: SourceFactory | None = None,
+        checkpoint: RedisCheckpointStore | None = None,
+        run_options: Mapping[str, Any] | None = None,
+        on_result: Callable[[RunResult], None] | None = None,
         name: str | None = None,
         concurrency: int = 16,
         lease_ttl: float = 30.0,
@@ -80,10 +115,32 @@ class Worker:
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be positive, got {concurrency!r}")
-        self.work = work
+        if (work is None) == (app is None):
+            raise ValueError("give the Worker either work=callback or app=App (with client=)")
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._own = isinstance(redis, str)
         self.redis = async_client(redis) if isinstance(redis, str) else redis
+        self.app_work: AppWork | None = None
+        self._own_store = False
+        if app is not None:
+            self.app_work, self._own_store = app_work(
+                app,
+                redis=self.redis,
+                url=redis if isinstance(redis, str) else None,
+                checkpoint=checkpoint,
+                prefix=prefix,
+                owner=self.name,
+                client=client,
+                client_factory=client_factory,
+                run_options=run_options,
+                on_result=on_result,
+            )
+            if sweep is None:
+                sweep = self._sweep_index
+        if work is None:
+            assert self.app_work is not None
+            work = self.app_work
+        self.work: WorkFn = work
         self.queue = WakeQueue(self.redis, prefix=prefix, group=group)
         self.leases = Leases(self.redis, ttl=lease_ttl, prefix=prefix)
         self.concurrency = concurrency
@@ -120,9 +177,17 @@ class Worker:
                     await self._stop.wait()
                     loops.cancel_scope.cancel()
         finally:
-            if self._own:
-                with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True):
+                if self.app_work is not None:
+                    await self.app_work.aclose()
+                    if self._own_store:
+                        self.app_work.store.close()
+                if self._own:
                     await self.redis.aclose()
+
+    async def _sweep_index(self) -> list[str]:
+        assert self.app_work is not None
+        return await self.app_work.sweep(self.sweep_interval)
 
     async def _fetch(
         self, work: anyio.abc.TaskGroup, get: Callable[[int], Awaitable[list[Wake]]]
@@ -168,7 +233,13 @@ class Worker:
         async def get(n: int) -> list[Wake]:
             return await self.queue.claim_stale(self.name, min_idle=self.lease_ttl, count=n)
 
-        return await self._fetch(work, get)
+        taken = await self._fetch(work, get)
+        if taken:
+            logger.info(
+                "worker %s: took over %d wake-up(s) left pending longer than the lease TTL",
+                self.name, taken,
+            )  # fmt: skip
+        return taken
 
     async def _sweep_loop(self) -> None:
         while True:
@@ -221,6 +292,10 @@ class Worker:
         try:
             while True:
                 if not await self._work_leased(wake, lease):
+                    logger.warning(
+                        "worker %s: lost the lease of %s (token %d): left to its new holder",
+                        self.name, wake.session_id, lease.token,
+                    )  # fmt: skip
                     return "lost"
                 released = await self.leases.release(lease)
                 if released is Release.RELEASED:
@@ -228,7 +303,9 @@ class Worker:
                 if released is Release.LOST:
                     return "lost"
         except BaseException as exc:  # a failure, or cancelled at shutdown
-            if isinstance(exc, Exception) and _fenced(exc):
+            fenced = _fenced(exc) if isinstance(exc, Exception) else None
+            if fenced is not None:
+                logger.warning("worker %s: fenced out: %s", self.name, fenced)
                 return "lost"
             with anyio.CancelScope(shield=True), anyio.move_on_after(self.lease_ttl):
                 await self.leases.release(lease, force=True)  # the next worker need not wait
