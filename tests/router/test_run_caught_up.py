@@ -79,3 +79,27 @@ async def test_caught_up_sends_nothing() -> None:
             with pytest.raises(ValueError, match="sends nothing"):
                 await app.run(client, sid, send=["hi"], until="caught_up")
         assert emu.history(sid) == []
+
+
+async def test_the_channel_can_read_history_pages_instead_of_a_stream() -> None:
+    app = new_app()
+
+    @app.tool
+    def lookup(city: str) -> str:
+        """Look a city up."""
+        return f"found {city}"
+
+    store = MemoryCheckpointStore()
+    async with Emulator(scenario(CustomTool("lookup", {"city": "Rome"}), Say("Done."))) as emu:
+        sid = emu.create_session()
+        async with ManagedAgentsClient(api_key=emu.api_key, base_url=emu.base_url) as client:
+            with anyio.fail_after(10):
+                # A whole turn, polled: the pause is answered and the run ends with the turn.
+                result = await app.run(client, sid, send=["go"], poll=0.02, checkpoint=store)
+                again = await app.run(client, sid, until="caught_up", poll=0.02, checkpoint=store)
+        history = emu.history(sid)
+        assert emu.stream_count(sid) == 0
+    assert (result.stop_reason, result.text) == ("end_turn", "Done.")
+    assert [text_of(r) for r in replies(history).values()] == ["found Rome"]
+    assert (again.stop_reason, again.events) == ("end_turn", 0)
+    assert not [r for r in emu.requests if r.path.endswith("/stream")]  # never a stream

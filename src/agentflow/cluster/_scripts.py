@@ -41,9 +41,10 @@ Queue (``KEYS`` in the ``{wake}`` slot)
 
 Session index (``KEYS[1] = active``, a zset scored by Redis's own clock in ms)
 
-- ``NOTE(session)``: score = now -> now (the caller keeps it for ``SETTLE``).
-- ``SETTLE(session, since)``: remove it only if its score is still ``since`` (nobody noted it
-  after) -> 1, else 0.
+- ``NOTE(session)``: score = now -> now.
+- ``SETTLE(session, elapsed_ms)``: remove it only if it was noted before now - elapsed (not
+  since the caller's read began, which took ``elapsed_ms``) -> 1, else 0. Only a duration
+  crosses machines, so the callers' clocks need not agree.
 - ``STALE(older_than_ms, count)``: up to ``count`` sessions scored before now - older_than.
 """
 
@@ -236,12 +237,15 @@ return now
 """
 )
 
-SETTLE = """
+SETTLE = (
+    _NOW
+    + """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
+if not score or tonumber(score) > now - tonumber(ARGV[2]) then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 return 1
 """
+)
 
 STALE = (
     _NOW

@@ -5,8 +5,8 @@ whose next webhook is lost would wait forever, so the cluster remembers which se
 saw *not idle* (a pause answered, an agent still working) in one sorted set, scored by Redis's
 own clock:
 
-- a worker :meth:`~SessionIndex.note` s a session when it begins working it, and again when
-  its read ends with the session not idle;
+- a worker :meth:`~SessionIndex.note` s a session when its read ends with the session not
+  idle;
 - it :meth:`~SessionIndex.settle` s the session when its read ends with the session idle (the
   turn ended, or the session is over): only if nobody noted it since the read began, so a
   webhook that says a new turn started is never undone by an older read;
@@ -41,9 +41,11 @@ class SessionIndex:
         """Mark ``session_id`` not idle as of now; returns the score (Redis time, ms)."""
         return int(await self._note(keys=[self.keys.active], args=[session_id]))
 
-    async def settle(self, session_id: str, since: int) -> bool:
-        """Drop ``session_id`` (it is idle) unless it was noted after ``since``."""
-        return bool(int(await self._settle(keys=[self.keys.active], args=[session_id, since])))
+    async def settle(self, session_id: str, elapsed: float) -> bool:
+        """Drop ``session_id`` (it is idle) unless it was noted during the last ``elapsed``
+        seconds (since the read that found it idle began)."""
+        ms = max(int(elapsed * 1000) + 1, 1)
+        return bool(int(await self._settle(keys=[self.keys.active], args=[session_id, ms])))
 
     async def stale(self, older_than: float, *, count: int = 1000) -> list[str]:
         """Up to ``count`` sessions noted more than ``older_than`` seconds ago, oldest first."""

@@ -2,15 +2,14 @@
 
 For a wake-up of session ``S`` leased with token ``T``, :class:`AppWork`:
 
-1. notes ``S`` in the :class:`~agentflow.cluster.index.SessionIndex` (if nothing else wakes
-   it, the sweep will);
-2. runs ``app.run(source, S, checkpoint=<S fenced by T>, replay=True, until="caught_up",
+1. runs ``app.run(source, S, checkpoint=<S fenced by T>, replay=True, until="caught_up",
    fencing_token=T)``: the dialect's own channel reads the session from its checkpoint
    position (or its start), every event goes to the app's handlers once, every pause is
    answered as ``app.run`` answers it, and the run stops at the session's latest status
    instead of waiting for the agent (the next webhook brings the worker back);
-3. settles ``S`` in the index when the read ended with the session idle (its turn ended, or
-   the session is over), else notes it again.
+2. settles ``S`` in the :class:`~agentflow.cluster.index.SessionIndex` when the read ended
+   with the session idle (its turn ended, or the session is over), else notes it there: if
+   nothing else wakes it, the sweep will.
 
 **Calls a dead worker left running.** The checkpoint view is a :class:`TakeoverCheckpoint`:
 a call found ``claimed`` under an older token was caught mid-run by a worker that lost the
@@ -24,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -123,7 +123,7 @@ class AppWork:
 
     async def __call__(self, session_id: str, token: int) -> None:
         source = await self.source()
-        since = await self.index.note(session_id)
+        began = time.monotonic()
         view = TakeoverCheckpoint(self.store, session_id, token)
         try:
             result = await self.app.run(
@@ -137,11 +137,11 @@ class AppWork:
             )
         except NotFoundError:
             logger.warning("session %s: not found (deleted?); dropped from the index", session_id)
-            await self.index.settle(session_id, since)
+            await self.index.settle(session_id, time.monotonic() - began)
             return
         self.results[result.stop_reason] += 1
         if is_idle(result):
-            await self.index.settle(session_id, since)
+            await self.index.settle(session_id, time.monotonic() - began)
         else:
             await self.index.note(session_id)
         logger.debug(

@@ -14,8 +14,9 @@ For each wake-up it:
 1. begins it (later wake-ups of the session queue again), then takes the session's lease;
    held by someone else -> the session is marked dirty and a new wake-up is acknowledged
    (the holder reads the session again before it lets go);
-2. restarts the entry's idle time, then awaits ``work(session_id, token)`` while a heartbeat
-   renews the lease and the entry every ``lease_ttl / 3``; a lost lease cancels the work;
+2. awaits ``work(session_id, token)`` while a heartbeat renews the lease and restarts the
+   entry's idle time every ``lease_ttl / 3`` (the entry was delivered or taken over just
+   before, so its idle time starts out short); a lost lease cancels the work;
 3. releases the lease: if the session was woken meanwhile, works it again first;
 4. acknowledges the entry, only now.
 
@@ -161,6 +162,11 @@ class Worker:
         """Stop taking wake-ups; :meth:`run` returns once the sessions in progress are done."""
         self._stop.set()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self._stop.is_set()
+
     async def run(self) -> None:
         """Take wake-ups until :meth:`stop` (or cancellation); then close the owned client."""
         try:
@@ -284,7 +290,6 @@ class Worker:
             if wake.deliveries == 1:  # a taken-over entry stays pending until it finds it free
                 await self.queue.ack(wake)
             return "busy"
-        await self.queue.touch(wake)  # idle from now on: never older than the lease itself
         if wake.deliveries > self.max_deliveries:
             await self.queue.bury(wake, f"delivered {wake.deliveries} times")
             await self.leases.release(lease, force=True)
