@@ -22,6 +22,8 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ._common import CommandError, fail, load_object, run_async
@@ -89,15 +91,25 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _logging(verbose: bool) -> None:
+@contextmanager
+def _logging(verbose: bool) -> Iterator[None]:
+    """agentflow's log lines on stderr while the command runs (restored after)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    root = logging.getLogger("agentflow")
+    root, cluster = logging.getLogger("agentflow"), logging.getLogger("agentflow.cluster")
+    saved = root.level, root.propagate, cluster.level
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     root.propagate = False
     # Takeovers, lost leases and fenced-out writes are what an operator wants to see.
-    logging.getLogger("agentflow.cluster").setLevel(logging.DEBUG if verbose else logging.INFO)
+    cluster.setLevel(logging.DEBUG if verbose else logging.INFO)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        root.propagate = saved[1]
+        cluster.setLevel(saved[2])
 
 
 def _factory(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -178,5 +190,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"agentflow worker {worker.name}: stopped", file=sys.stderr, flush=True)
         return 0
 
-    _logging(args.verbose)
-    return run_async(prog, main)
+    with _logging(args.verbose):
+        return run_async(prog, main)

@@ -44,7 +44,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from ..core.results import RunResult
-from ._redis import FencedOutError, async_client
+from ._heartbeat import fenced_out, work_under_lease
+from ._redis import async_client
 from .checkpoint import RedisCheckpointStore
 from .lease import Lease, Leases, Release
 from .queue import Wake, WakeQueue
@@ -58,20 +59,6 @@ WorkFn = Callable[[str, int], Awaitable[None]]
 """``async work(session_id, token)``: read the session and answer it, fenced by ``token``."""
 SweepFn = Callable[[], Awaitable[Iterable[str]]]
 """``async sweep()``: the ids of sessions to wake up anyway (not idle, maybe lost a webhook)."""
-
-
-def _fenced(exc: BaseException | None) -> FencedOutError | None:
-    """The :class:`FencedOutError` behind ``exc``: itself, a cause, or in an exception group
-    (a tool task's refused write surfaces from the run's task group)."""
-    while exc is not None:
-        if isinstance(exc, FencedOutError):
-            return exc
-        for inner in getattr(exc, "exceptions", ()):
-            found = _fenced(inner)
-            if found is not None:
-                return found
-        exc = exc.__cause__
-    return None
 
 
 class Worker:
@@ -296,7 +283,7 @@ class Worker:
             return "buried"
         try:
             while True:
-                if not await self._work_leased(wake, lease):
+                if not await self._work_under_lease(wake, lease):
                     logger.warning(
                         "worker %s: lost the lease of %s (token %d): left to its new holder",
                         self.name, wake.session_id, lease.token,
@@ -308,7 +295,7 @@ class Worker:
                 if released is Release.LOST:
                     return "lost"
         except BaseException as exc:  # a failure, or cancelled at shutdown
-            fenced = _fenced(exc) if isinstance(exc, Exception) else None
+            fenced = fenced_out(exc) if isinstance(exc, Exception) else None
             if fenced is not None:
                 logger.warning("worker %s: fenced out: %s", self.name, fenced)
                 return "lost"
@@ -318,34 +305,7 @@ class Worker:
         await self.queue.ack(wake)
         return "done"
 
-    async def _work_leased(self, wake: Wake, lease: Lease) -> bool:
-        """Run the work with a heartbeat; ``False`` when the lease was lost meanwhile."""
-        lost = False
-
-        async def heartbeat(scope: anyio.CancelScope) -> None:
-            nonlocal lost
-            while True:
-                await anyio.sleep(lease.ttl / 3)  # a period, not a wait for an event
-                try:
-                    held = await self.leases.renew(lease)
-                    if held:
-                        await self.queue.touch(wake)
-                except Exception:  # Redis unreachable: the lease will lapse, so stop now
-                    logger.exception("worker %s: renewing %s failed", self.name, lease.session_id)
-                    held = False
-                if not held:
-                    lost = True
-                    scope.cancel()
-                    return
-
-        error: Exception | None = None
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(heartbeat, tg.cancel_scope)
-            try:
-                await self.work(wake.session_id, lease.token)
-            except Exception as exc:  # re-raised below, unwrapped by the task group
-                error = exc
-            tg.cancel_scope.cancel()
-        if error is not None:
-            raise error
-        return not lost
+    async def _work_under_lease(self, wake: Wake, lease: Lease) -> bool:
+        return await work_under_lease(
+            self.work, wake, lease, leases=self.leases, queue=self.queue, name=self.name
+        )
