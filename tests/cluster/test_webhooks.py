@@ -15,7 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from standardwebhooks import Webhook
 
-from agentflow.cluster import webhook_app
+from agentflow.cluster import SessionIndex, webhook_app
 from agentflow.testing import LocalServer
 from agentflow.testing.redis_server import RedisServer
 
@@ -125,16 +125,25 @@ async def test_unknown_types_are_acknowledged_and_ignored(
     receiver: Receiver, aredis: aioredis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="agentflow.cluster.webhooks")
-    for n, dtype in enumerate(
-        ["session.teleported", "agent.created", "session.status_run_started"]
-    ):
+    for n, dtype in enumerate(["session.teleported", "agent.created", "session.archived"]):
         body = payload(dtype)
         response = await post(receiver, body, signed(body, f"msg_{n}"))
         assert (response.status_code, response.json()) == (200, {"status": "ignored"})
     assert await queued(aredis) == []
+    assert await SessionIndex(aredis).sessions() == []
     logged = [r.getMessage() for r in caplog.records if r.name == "agentflow.cluster.webhooks"]
     assert any("'session.teleported' ignored" in m for m in logged)
     assert any("'agent.created' ignored" in m for m in logged)
+
+
+async def test_a_session_that_starts_working_is_noted_for_the_sweep(
+    receiver: Receiver, aredis: aioredis.Redis
+) -> None:
+    body = payload("session.status_run_started", session="sesn_busy")
+    response = await post(receiver, body, signed(body))
+    assert (response.status_code, response.json()) == (200, {"status": "noted"})
+    assert await queued(aredis) == []  # nothing to do yet: the next webhook wakes a worker
+    assert await SessionIndex(aredis).sessions() == ["sesn_busy"]
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from .._version import __version__
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = ("demo", "watch", "record", "replay", "emulator")
+_COMMANDS = ("demo", "watch", "record", "replay", "emulator", "worker", "webhooks")
 
 
 def build_parser() -> argparse.ArgumentParser:

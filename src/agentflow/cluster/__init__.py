@@ -4,7 +4,9 @@
 - :class:`WakeQueue`: the wake-up stream (Redis Streams consumer group).
 - :class:`Leases` / :class:`Lease`: one worker per session, with fencing tokens.
 - :class:`RedisCheckpointStore`: the checkpoint, every write fenced by the lease.
-- :class:`Worker`: takes wake-ups, leases the session, runs the work, acknowledges.
+- :class:`Worker`: takes wake-ups, leases the session, runs the work, acknowledges; given
+  an app, the work is reading the session and answering it (:class:`AppWork`).
+- :class:`SessionIndex`: the sessions last seen not idle, which the periodic sweep wakes.
 
 See ``docs/scale-out.md``. Public names are imported lazily, so this package imports even
 without the extra; using one needs ``pip install "agentflow-events[cluster]"``.
@@ -18,12 +20,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._redis import FencedOutError, Keys
     from .checkpoint import CallRecord, FencedCheckpoint, RedisCheckpointStore
+    from .index import SessionIndex
     from .lease import Lease, Leases, Release
     from .queue import Wake, WakeQueue
+    from .runner import AppWork, TakeoverCheckpoint
     from .webhooks import DEFAULT_WAKE_TYPES, webhook_app
     from .worker import Worker
 
 _EXPORTS: dict[str, str] = {
+    "AppWork": ".runner",
     "CallRecord": ".checkpoint",
     "DEFAULT_WAKE_TYPES": ".webhooks",
     "FencedCheckpoint": ".checkpoint",
@@ -33,6 +38,8 @@ _EXPORTS: dict[str, str] = {
     "Leases": ".lease",
     "RedisCheckpointStore": ".checkpoint",
     "Release": ".lease",
+    "SessionIndex": ".index",
+    "TakeoverCheckpoint": ".runner",
     "Wake": ".queue",
     "WakeQueue": ".queue",
     "Worker": ".worker",
@@ -41,6 +48,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "DEFAULT_WAKE_TYPES",
+    "AppWork",
     "CallRecord",
     "FencedCheckpoint",
     "FencedOutError",
@@ -49,6 +57,8 @@ __all__ = [
     "Leases",
     "RedisCheckpointStore",
     "Release",
+    "SessionIndex",
+    "TakeoverCheckpoint",
     "Wake",
     "WakeQueue",
     "Worker",

@@ -16,6 +16,7 @@ Key layout (``P`` is the ``prefix``, ``agentflow`` by default)::
     P:{wake}:hook:ID   string  webhook-id already accepted (redelivery filter)
     P:{wake}:dead      stream  wake-ups given up after too many deliveries
     P:{wake}:sweep     string  who runs the periodic sweep now (SET NX PX)
+    P:{wake}:active    zset    sessions last seen not idle, scored by when (the sweep's list)
 
 The braces are Redis Cluster hash tags: every key of one session lives in one slot, and so do
 the queue's keys, so each Lua script touches a single slot.
@@ -77,6 +78,7 @@ class Keys:
         self.stream = f"{q}:stream"
         self.dead = f"{q}:dead"
         self.sweep = f"{q}:sweep"
+        self.active = f"{q}:active"
         self._queued = f"{q}:queued:"
         self._hook = f"{q}:hook:"
 

@@ -38,6 +38,14 @@ Queue (``KEYS`` in the ``{wake}`` slot)
   ``XDEL`` -> 1, else 0 (an entry another worker took over is not acknowledged for it).
 - ``TOUCH(stream; group, consumer, id)``: only if pending for ``consumer``: ``XCLAIM`` it to
   itself with ``JUSTID`` (its idle time restarts, so nobody takes it over) -> 1, else 0.
+
+Session index (``KEYS[1] = active``, a zset scored by Redis's own clock in ms)
+
+- ``NOTE(session)``: score = now -> now.
+- ``SETTLE(session, elapsed_ms)``: remove it only if it was noted before now - elapsed (not
+  since the caller's read began, which took ``elapsed_ms``) -> 1, else 0. Only a duration
+  crosses machines, so the callers' clocks need not agree.
+- ``STALE(older_than_ms, count)``: up to ``count`` sessions scored before now - older_than.
 """
 
 from __future__ import annotations
@@ -50,10 +58,13 @@ __all__ = [
     "FORGET",
     "MARK_DISPATCHED",
     "MARK_SENT",
+    "NOTE",
     "RECLAIM",
     "RECORD_RESULT",
     "RELEASE",
     "RENEW",
+    "SETTLE",
+    "STALE",
     "TOUCH",
 ]
 
@@ -209,5 +220,37 @@ TOUCH = (
     + """
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
 return 1
+"""
+)
+
+# Redis's clock, not the callers': workers on machines whose clocks disagree still agree here.
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+NOTE = (
+    _NOW
+    + """
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+return now
+"""
+)
+
+SETTLE = (
+    _NOW
+    + """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) > now - tonumber(ARGV[2]) then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1
+"""
+)
+
+STALE = (
+    _NOW
+    + """
+return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[1])),
+  'LIMIT', 0, tonumber(ARGV[2]))
 """
 )

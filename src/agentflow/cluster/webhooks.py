@@ -11,11 +11,13 @@ body is even parsed: a missing, bad or stale signature gets 401 and changes noth
 payload is thin (``{"type": "event", "id", "created_at", "data": {"type", "id": SESSION,
 ...}}``); the receiver switches on the ``data.type`` string. The types in ``wake_on``
 queue a wake-up for the session (``WakeQueue.wake``: a ``webhook-id`` seen before is
-dropped, a session already queued is coalesced); any other type, known or not, is
-acknowledged (200) and ignored, and logged. Answers are JSON ``{"status": ...}``:
-``queued``, ``coalesced``, ``duplicate`` or ``ignored`` (200); 400 for a signed but malformed
-payload; 413 for a body over ``max_body``; 503 when Redis is unreachable (nothing was
-recorded, so the sender's retry is safe).
+dropped, a session already queued is coalesced). The types in ``note_on`` (the session
+started working) only note the session in the :class:`~agentflow.cluster.index.SessionIndex`,
+so the sweep wakes it if the webhook that should follow is lost. Any other type, known or
+not, is acknowledged (200) and ignored, and logged. Answers are JSON ``{"status": ...}``:
+``queued``, ``coalesced``, ``duplicate``, ``noted`` or ``ignored`` (200); 400 for a signed
+but malformed payload; 413 for a body over ``max_body``; 503 when Redis is unreachable
+(nothing was recorded, so the sender's retry is safe).
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ._redis import async_client
+from .index import SessionIndex
 from .queue import WakeQueue
 
-__all__ = ["DEFAULT_WAKE_TYPES", "SESSION_WEBHOOK_TYPES", "webhook_app"]
+__all__ = ["DEFAULT_NOTE_TYPES", "DEFAULT_WAKE_TYPES", "SESSION_WEBHOOK_TYPES", "webhook_app"]
 
 logger = logging.getLogger("agentflow.cluster.webhooks")
 
@@ -60,6 +63,11 @@ DEFAULT_WAKE_TYPES = frozenset(
 )
 """The types that may leave the app something to do: the session waits, or ended."""
 
+DEFAULT_NOTE_TYPES = frozenset(
+    f"session.{name}" for name in "status_run_started status_rescheduled running".split()
+)
+"""The types that say the session is working: noted for the sweep, nothing queued."""
+
 
 def _answer(status: str, code: int = 200) -> JSONResponse:
     return JSONResponse({"status": status}, status_code=code)
@@ -76,6 +84,7 @@ def webhook_app(
     prefix: str = "agentflow",
     path: str = "/",
     wake_on: Collection[str] = DEFAULT_WAKE_TYPES,
+    note_on: Collection[str] = DEFAULT_NOTE_TYPES,
     dedupe_ttl: float = 86_400.0,
     coalesce: float = 60.0,
     max_body: int = 1 << 20,
@@ -85,7 +94,7 @@ def webhook_app(
     ``secret`` is the endpoint's ``whsec_`` signing secret (required: the app never accepts
     unsigned requests). ``redis`` is a URL (the app owns that client and closes it at
     shutdown) or a ``redis.asyncio.Redis`` client. ``app.state.queue`` is the
-    :class:`WakeQueue` it writes to.
+    :class:`WakeQueue` it writes to, ``app.state.index`` the session index it notes in.
     """
     if not secret:
         raise ValueError("webhook_app needs the endpoint's signing secret ('whsec_...')")
@@ -96,7 +105,9 @@ def webhook_app(
         raise ValueError(f"the webhook secret is not a 'whsec_' base64 key ({kind})") from None
     client = async_client(redis) if isinstance(redis, str) else redis
     queue = WakeQueue(client, prefix=prefix, dedupe_ttl=dedupe_ttl, coalesce=coalesce)
+    index = SessionIndex(client, prefix=prefix)
     wake_types = frozenset(wake_on)
+    note_types = frozenset(note_on) - wake_types
 
     async def receive(request: Request) -> JSONResponse:
         declared = request.headers.get("content-length", "0")
@@ -117,13 +128,17 @@ def webhook_app(
         if isinstance(payload, str):
             return _error(payload, 400)
         dtype, session_id = payload
-        if dtype not in wake_types:
+        noted = dtype in note_types
+        if dtype not in wake_types and not noted:
             level = logging.DEBUG if dtype in SESSION_WEBHOOK_TYPES else logging.INFO
             logger.log(level, "webhook %s of type %r ignored", webhook_id, dtype)
             return _answer("ignored")
         if not session_id:
             return _error(f"a {dtype!r} webhook needs data.id (the session id)", 400)
         try:
+            if noted:
+                await index.note(session_id)
+                return _answer("noted")
             status, _ = await queue.wake(session_id, dtype, webhook_id=webhook_id)
         except RedisError as exc:
             logger.error("webhook %s not queued: %s", webhook_id, type(exc).__name__)
@@ -140,6 +155,7 @@ def webhook_app(
 
     app = Starlette(routes=[Route(path, receive, methods=["POST"])], lifespan=lifespan)
     app.state.queue = queue
+    app.state.index = index
     return app
 
 

@@ -1,12 +1,22 @@
 """The :class:`Worker`: one member of the consumer group that works sessions under leases.
 
+::
+
+    worker = Worker(app=app, client_factory=ManagedAgentsClient, redis=REDIS_URL)
+    await worker.run()                          # or: agentflow worker --app module:app
+
+Given an ``app`` (and its client), the work for a wake-up is to read the session from its
+checkpoint position and answer it as ``app.run`` does (:mod:`agentflow.cluster.runner`);
+given a ``work(session_id, token)`` callback, it is whatever the callback does.
+
 For each wake-up it:
 
 1. begins it (later wake-ups of the session queue again), then takes the session's lease;
    held by someone else -> the session is marked dirty and a new wake-up is acknowledged
    (the holder reads the session again before it lets go);
-2. restarts the entry's idle time, then awaits ``work(session_id, token)`` while a heartbeat
-   renews the lease and the entry every ``lease_ttl / 3``; a lost lease cancels the work;
+2. awaits ``work(session_id, token)`` while a heartbeat renews the lease and restarts the
+   entry's idle time every ``lease_ttl / 3`` (the entry was delivered or taken over just
+   before, so its idle time starts out short); a lost lease cancels the work;
 3. releases the lease: if the session was woken meanwhile, works it again first;
 4. acknowledges the entry, only now.
 
@@ -14,6 +24,9 @@ A failure (the work raised) releases the lease and leaves the entry pending: ano
 (or this one) takes it over once it was idle for ``lease_ttl`` (``XAUTOCLAIM``), at most
 ``max_deliveries`` times before it is moved to the dead-letter stream. A
 :class:`FencedOutError` or a lost lease leaves everything to the session's new holder.
+
+With an ``app``, the sweep defaults to waking the sessions the cluster last saw not idle
+(:class:`~agentflow.cluster.index.SessionIndex`) and not worked for ``sweep_interval``.
 """
 
 from __future__ import annotations
@@ -23,15 +36,20 @@ import os
 import secrets
 import socket
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any
 
 import anyio
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from ._redis import FencedOutError, async_client
+from ..core.results import RunResult
+from ._heartbeat import fenced_out, work_under_lease
+from ._redis import async_client
+from .checkpoint import RedisCheckpointStore
 from .lease import Lease, Leases, Release
 from .queue import Wake, WakeQueue
+from .runner import AppWork, SourceFactory, app_work
 
 __all__ = ["SweepFn", "WorkFn", "Worker"]
 
@@ -43,16 +61,15 @@ SweepFn = Callable[[], Awaitable[Iterable[str]]]
 """``async sweep()``: the ids of sessions to wake up anyway (not idle, maybe lost a webhook)."""
 
 
-def _fenced(exc: BaseException) -> bool:
-    while exc is not None:
-        if isinstance(exc, FencedOutError):
-            return True
-        exc = exc.__cause__  # type: ignore[assignment]
-    return False
-
-
 class Worker:
     """Works wake-ups from the queue (see the module doc); ``await worker.run()``.
+
+    The work is ``work(session_id, token)``, or, with ``app=``, reading the session and
+    answering it (:class:`~agentflow.cluster.runner.AppWork`) through ``client`` (the app's
+    source, e.g. a ``ManagedAgentsClient``) or the one ``client_factory()`` makes inside the
+    worker's loop (closed when it stops). ``checkpoint`` defaults to a
+    :class:`RedisCheckpointStore` on ``redis`` (a URL is then needed); ``run_options`` go to
+    ``app.run``; ``on_result(result)`` sees each read's :class:`~agentflow.RunResult`.
 
     ``redis`` is a URL or a ``redis.asyncio.Redis`` client. ``name`` is this consumer's name
     in the group (default ``host-pid-random``); a worker restarted under the same name first
@@ -64,9 +81,15 @@ class Worker:
 
     def __init__(
         self,
-        work: WorkFn,
+        work: WorkFn | None = None,
         *,
         redis: str | aioredis.Redis,
+        app: Any = None,
+        client: Any = None,
+        client_factory: SourceFactory | None = None,
+        checkpoint: RedisCheckpointStore | None = None,
+        run_options: Mapping[str, Any] | None = None,
+        on_result: Callable[[RunResult], None] | None = None,
         name: str | None = None,
         concurrency: int = 16,
         lease_ttl: float = 30.0,
@@ -80,10 +103,32 @@ class Worker:
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be positive, got {concurrency!r}")
-        self.work = work
+        if (work is None) == (app is None):
+            raise ValueError("give the Worker either work=callback or app=App (with client=)")
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._own = isinstance(redis, str)
         self.redis = async_client(redis) if isinstance(redis, str) else redis
+        self.app_work: AppWork | None = None
+        self._own_store = False
+        if app is not None:
+            self.app_work, self._own_store = app_work(
+                app,
+                redis=self.redis,
+                url=redis if isinstance(redis, str) else None,
+                checkpoint=checkpoint,
+                prefix=prefix,
+                owner=self.name,
+                client=client,
+                client_factory=client_factory,
+                run_options=run_options,
+                on_result=on_result,
+            )
+            if sweep is None:
+                sweep = self._sweep_index
+        if work is None:
+            assert self.app_work is not None
+            work = self.app_work
+        self.work: WorkFn = work
         self.queue = WakeQueue(self.redis, prefix=prefix, group=group)
         self.leases = Leases(self.redis, ttl=lease_ttl, prefix=prefix)
         self.concurrency = concurrency
@@ -104,6 +149,11 @@ class Worker:
         """Stop taking wake-ups; :meth:`run` returns once the sessions in progress are done."""
         self._stop.set()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self._stop.is_set()
+
     async def run(self) -> None:
         """Take wake-ups until :meth:`stop` (or cancellation); then close the owned client."""
         try:
@@ -120,9 +170,17 @@ class Worker:
                     await self._stop.wait()
                     loops.cancel_scope.cancel()
         finally:
-            if self._own:
-                with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True):
+                if self.app_work is not None:
+                    await self.app_work.aclose()
+                    if self._own_store:
+                        self.app_work.store.close()
+                if self._own:
                     await self.redis.aclose()
+
+    async def _sweep_index(self) -> list[str]:
+        assert self.app_work is not None
+        return await self.app_work.sweep(self.sweep_interval)
 
     async def _fetch(
         self, work: anyio.abc.TaskGroup, get: Callable[[int], Awaitable[list[Wake]]]
@@ -168,7 +226,13 @@ class Worker:
         async def get(n: int) -> list[Wake]:
             return await self.queue.claim_stale(self.name, min_idle=self.lease_ttl, count=n)
 
-        return await self._fetch(work, get)
+        taken = await self._fetch(work, get)
+        if taken:
+            logger.info(
+                "worker %s: took over %d wake-up(s) left pending longer than the lease TTL",
+                self.name, taken,
+            )  # fmt: skip
+        return taken
 
     async def _sweep_loop(self) -> None:
         while True:
@@ -213,14 +277,17 @@ class Worker:
             if wake.deliveries == 1:  # a taken-over entry stays pending until it finds it free
                 await self.queue.ack(wake)
             return "busy"
-        await self.queue.touch(wake)  # idle from now on: never older than the lease itself
         if wake.deliveries > self.max_deliveries:
             await self.queue.bury(wake, f"delivered {wake.deliveries} times")
             await self.leases.release(lease, force=True)
             return "buried"
         try:
             while True:
-                if not await self._work_leased(wake, lease):
+                if not await self._work_under_lease(wake, lease):
+                    logger.warning(
+                        "worker %s: lost the lease of %s (token %d): left to its new holder",
+                        self.name, wake.session_id, lease.token,
+                    )  # fmt: skip
                     return "lost"
                 released = await self.leases.release(lease)
                 if released is Release.RELEASED:
@@ -228,7 +295,9 @@ class Worker:
                 if released is Release.LOST:
                     return "lost"
         except BaseException as exc:  # a failure, or cancelled at shutdown
-            if isinstance(exc, Exception) and _fenced(exc):
+            fenced = fenced_out(exc) if isinstance(exc, Exception) else None
+            if fenced is not None:
+                logger.warning("worker %s: fenced out: %s", self.name, fenced)
                 return "lost"
             with anyio.CancelScope(shield=True), anyio.move_on_after(self.lease_ttl):
                 await self.leases.release(lease, force=True)  # the next worker need not wait
@@ -236,34 +305,7 @@ class Worker:
         await self.queue.ack(wake)
         return "done"
 
-    async def _work_leased(self, wake: Wake, lease: Lease) -> bool:
-        """Run the work with a heartbeat; ``False`` when the lease was lost meanwhile."""
-        lost = False
-
-        async def heartbeat(scope: anyio.CancelScope) -> None:
-            nonlocal lost
-            while True:
-                await anyio.sleep(lease.ttl / 3)  # a period, not a wait for an event
-                try:
-                    held = await self.leases.renew(lease)
-                    if held:
-                        await self.queue.touch(wake)
-                except Exception:  # Redis unreachable: the lease will lapse, so stop now
-                    logger.exception("worker %s: renewing %s failed", self.name, lease.session_id)
-                    held = False
-                if not held:
-                    lost = True
-                    scope.cancel()
-                    return
-
-        error: Exception | None = None
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(heartbeat, tg.cancel_scope)
-            try:
-                await self.work(wake.session_id, lease.token)
-            except Exception as exc:  # re-raised below, unwrapped by the task group
-                error = exc
-            tg.cancel_scope.cancel()
-        if error is not None:
-            raise error
-        return not lost
+    async def _work_under_lease(self, wake: Wake, lease: Lease) -> bool:
+        return await work_under_lease(
+            self.work, wake, lease, leases=self.leases, queue=self.queue, name=self.name
+        )

@@ -266,6 +266,7 @@ class BaseApp(Router):
         replay: bool | None = None,
         max_concurrency: int | None = None,
         wait: bool | float = False,
+        fencing_token: int | None = None,
         **stream_options: Any,
     ) -> RunResult:
         """Open the session's channel, send ``send``, dispatch and answer until the turn ends.
@@ -273,8 +274,11 @@ class BaseApp(Router):
         ``source`` is any :class:`~agentflow.Source` (``ManagedAgentsClient``, ...) and
         ``session`` what it follows (a session id, a ``Conversation``, a run id). In
         ``send`` a ``str`` is a user message. Ends when the turn ends
-        (``until="end_turn"``), only when the session does (``"terminated"``), or when
-        ``until(event)`` is true; always on a terminated session or ``ctx.stop()``.
+        (``until="end_turn"``), only when the session does (``"terminated"``), at the end of
+        what the session holds (``"caught_up"``: answer what waits, never wait for the
+        agent), or when ``until(event)`` is true; always on a terminated session or
+        ``ctx.stop()``. ``fencing_token`` (the session lease's, in scale-out) is
+        ``ctx.fencing_token`` for handlers and tools.
         ``checkpoint`` defaults to the app's in-memory store; ``replay`` defaults to resuming
         after the checkpoint's position, else starting at the end of the session. One run
         holds a session per checkpoint store at a time: when another live run holds it,
@@ -295,6 +299,7 @@ class BaseApp(Router):
             replay=replay,
             max_concurrency=max_concurrency,
             wait=wait,
+            fencing_token=fencing_token,
             stream_options=stream_options,
         )
 

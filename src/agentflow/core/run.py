@@ -27,6 +27,16 @@ after them: they are not dispatched again (``replay=True`` replays the whole ses
 only one run holds a session per store at a time, that later run is the earlier one's
 successor, never a concurrent reader; apps that follow one session side by side (split
 ownership) each use their own store, and each sees every event.
+
+``until="caught_up"`` reads what the session holds and never waits for the agent (a worker
+woken by a webhook uses it): the latest status event found in step 3 is the end. The run
+answers every pause up to it and stops there with the dialect's turn-end reason, or
+``"caught_up"`` (a pause answered, a session still running). If an earlier run dispatched
+that event already, it stops right after step 3. It sends nothing, and tools start at the
+pause, not as their call arrives, so no tool is left running when the run returns.
+
+``fencing_token`` becomes ``ctx.fencing_token`` (the session lease's token, in scale-out) for
+handlers and tools.
 """
 
 from __future__ import annotations
@@ -53,18 +63,28 @@ if TYPE_CHECKING:
     from .protocols import Dispatcher
     from .results import RunResult
 
-__all__ = ["Until", "run_app"]
+__all__ = ["CAUGHT_UP", "Until", "run_app"]
 
-Until = Literal["end_turn", "terminated"] | Callable[["Event"], bool]
+Until = Literal["end_turn", "terminated", "caught_up"] | Callable[["Event"], bool]
+
+CAUGHT_UP = "caught_up"
+"""The stop reason of an ``until="caught_up"`` run that ended where the session is not idle."""
 
 
 def _check_until(until: Until) -> None:
-    if until not in ("end_turn", "terminated") and not callable(until):
-        raise ValueError(f"until must be 'end_turn', 'terminated' or a callable, got {until!r}")
+    if until not in ("end_turn", "terminated", CAUGHT_UP) and not callable(until):
+        raise ValueError(
+            f"until must be 'end_turn', 'terminated', 'caught_up' or a callable, got {until!r}"
+        )
 
 
 def _router(
-    app: Dispatcher, channel: Channel, store: CheckpointStore, limit: int | None, lease: Any
+    app: Dispatcher,
+    channel: Channel,
+    store: CheckpointStore,
+    limit: int | None,
+    lease: Any,
+    early: bool,
 ) -> Any:
     actions = app.actions
     return ActionsRouter(
@@ -82,6 +102,7 @@ def _router(
         owner=lease.owner,
         lease=lease.ttl,
         observers=app.observers,
+        early_start=early,
     )
 
 
@@ -93,25 +114,34 @@ async def _attach(
     replayed: bool,
     store: CheckpointStore,
     until: Until,
-) -> str | None:
-    """With nothing to send: answer a pending pause; say if the turn or session is over."""
+) -> tuple[str | None, str | None]:
+    """With nothing to send: answer a pending pause; say if the turn or session is over.
+
+    Returns the stop reason when the run is over already, and (``until="caught_up"``) the id
+    of the event to read up to.
+    """
     dialect: Dialect = channel.dialect
     latest = await channel.latest()
     if latest is None:
-        return None
+        return (CAUGHT_UP if until == CAUGHT_UP else None), None
     terminal = dialect.terminal(latest)
-    if terminal is not None:
-        return terminal  # nothing will follow
-    pause = dialect.pause(latest)
+    seen = latest.id is not None and store.is_dispatched(channel.session_id, latest.id)
+    if terminal is not None and (until != CAUGHT_UP or seen or latest.id is None):
+        return terminal, None  # nothing will follow
+    pause = dialect.pause(latest) if terminal is None else None
     if pause is not None:
         ctx.remember(latest)
         await router.on_pause(pause, ctx)
-        return None
     reason = dialect.turn_end(latest)
-    seen = latest.id is not None and store.is_dispatched(channel.session_id, latest.id)
+    if until == CAUGHT_UP:
+        if seen or latest.id is None:  # dispatched before: nothing new up to it
+            return reason or CAUGHT_UP, None
+        return None, latest.id
+    if pause is not None:
+        return None, None
     if reason is not None and until == "end_turn" and (not replayed or seen):
-        return reason  # the turn ended before this run and will not be re-sent
-    return None
+        return reason, None  # the turn ended before this run and will not be re-sent
+    return None, None
 
 
 async def run_app(
@@ -125,6 +155,7 @@ async def run_app(
     replay: bool | None = None,
     max_concurrency: int | None = None,
     wait: bool | float = False,
+    fencing_token: int | None = None,
     stream_options: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """The run loop behind ``app.run`` and ``app.serve`` (see the module docstring)."""
@@ -137,6 +168,9 @@ async def run_app(
     store = checkpoint if checkpoint is not None else app.actions.checkpoint
     dialect: Dialect = source.dialect
     inputs = [dialect.user_input(item) for item in send]
+    if inputs and until == CAUGHT_UP:
+        raise ValueError("until='caught_up' reads what the session holds: it sends nothing")
+    early = until != CAUGHT_UP  # a caught-up run leaves no tool running when it returns
     options = dict(stream_options or {})
     channel = source.channel(session, checkpoint=store, replay=replay, **options)
     session_id = channel.session_id
@@ -144,7 +178,7 @@ async def run_app(
     lease = SessionLease(
         store, session_id, owner=new_owner(), ttl=app.actions.session_lease, wait=wait
     )
-    router = _router(app, channel, store, max_concurrency, lease)
+    router = _router(app, channel, store, max_concurrency, lease, early)
     stop_reason = "stream_ended"
     observed = RunObservation(session_id, dialect.name, tally.counts)
     with app.observers.run(observed):  # handlers and tools run inside its scope
@@ -152,9 +186,10 @@ async def run_app(
             try:
                 if await lease.acquire():  # it waited: the holder's progress is in the store
                     channel = source.channel(session, checkpoint=store, replay=replay, **options)
-                    router = _router(app, channel, store, max_concurrency, lease)
+                    router = _router(app, channel, store, max_concurrency, lease, early)
                 replayed = replay if replay is not None else store.position(session_id) is not None
                 ctx = Context(session_id, app=app, channel=channel)
+                ctx.fencing_token = fencing_token
                 bind(channel, app=app, router=router, ctx=ctx)
                 path = EventPath(app, router, dialect)
                 with anyio.CancelScope() as body:
@@ -188,10 +223,13 @@ async def _follow(
     """Start the turn (or attach), then take events until the run ends; the stop reason."""
     dialect: Dialect = channel.dialect
     echo_ids: Any = ()
+    target: str | None = None  # until="caught_up": the event to read up to
     if inputs:
         echo_ids = set(await channel.start_turn(inputs))
     else:
-        attached = await _attach(channel, router, ctx, replayed=replayed, store=store, until=until)
+        attached, target = await _attach(
+            channel, router, ctx, replayed=replayed, store=store, until=until
+        )
         if attached is not None:
             return attached
     turn_started = not echo_ids
@@ -209,6 +247,8 @@ async def _follow(
                 reason = dialect.turn_end(event)
                 if reason is not None:
                     return reason
+            elif target is not None and event.id == target:
+                return dialect.turn_end(event) or CAUGHT_UP
             elif callable(until) and until(event):
                 return dialect.turn_end(event) or "until"
         if ctx.stopped:

@@ -1,10 +1,11 @@
 """The Managed Agents :class:`~agentflow.Channel`: one session, as ``app.run`` follows it.
 
 Events come from the resilient stream (``client.events.stream``), opened before anything is
-sent; a turn starts with ``events.send`` of the inputs and counts as started when their
-echoes arrive; answers are posted with ``events.send`` in one attempt (the actions router
-owns the retries); history (``events.list`` of calls and replies) lets a restarted run see
-what was answered already.
+sent, or with the ``poll=SECONDS`` option from history pages (``client.events.poll``: no
+connection held, for a run that reads what is stored and stops); a turn starts with
+``events.send`` of the inputs and counts as started when their echoes arrive; answers are
+posted with ``events.send`` in one attempt (the actions router owns the retries); history
+(``events.list`` of calls and replies) lets a restarted run see what was answered already.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from ..core.observers import Observers
     from ..core.types import JSONObject
     from .events import ManagedAgentsEvent
+    from .poll import EventPoller
     from .resources import Events
     from .stream import EventStream
 
@@ -64,9 +66,15 @@ class ManagedAgentsChannel:
         self._events = events
         if replay is None:
             replay = checkpoint.position(session_id) is not None
-        self.stream: EventStream = events.stream(
-            session_id, checkpoint=checkpoint, replay=replay, **options
-        )
+        options = dict(options)
+        poll = options.pop("poll", None)
+        self.stream: EventStream | EventPoller
+        if poll is None:
+            self.stream = events.stream(session_id, checkpoint=checkpoint, replay=replay, **options)
+        else:
+            self.stream = events.poll(
+                session_id, interval=poll, checkpoint=checkpoint, replay=replay, **options
+            )
 
     async def __aenter__(self) -> ManagedAgentsChannel:
         await self.stream.__aenter__()
@@ -93,7 +101,8 @@ class ManagedAgentsChannel:
         def reconnected(attempt: int, delay: float, error: str) -> None:
             observers.reconnect(ReconnectObservation(session_id, dialect, attempt, delay, error))
 
-        self.stream.on_reconnect = reconnected
+        if hasattr(self.stream, "on_reconnect"):  # a stream (a poller does not reconnect)
+            self.stream.on_reconnect = reconnected
 
     async def start_turn(self, inputs: Sequence[JSONObject]) -> Collection[str]:
         """Post the inputs; the turn starts when one of their echoes arrives."""

@@ -68,7 +68,16 @@ class EventPoller(Delivering):
         self._status_checked = False
 
     async def __aenter__(self) -> EventPoller:
+        # Like a stream's connect: without replay, "now" is fixed here, before the caller
+        # sends anything, so the events its sending causes are not skipped.
+        await self._start()
         return self
+
+    async def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            if not self._replay:
+                await self._delivery.tracker.start_at_now(self._events)
 
     async def aclose(self) -> None:
         """Stop: iteration ends."""
@@ -85,11 +94,8 @@ class EventPoller(Delivering):
         queue = delivery.queue
         attempt = 0
         while not queue and not delivery.ending:
-            if not self._started:
-                self._started = True
-                if not self._replay:
-                    await delivery.tracker.start_at_now(self._events)
-            elif attempt == 0:
+            await self._start()
+            if self._polls and attempt == 0:  # not before the first poll
                 await self._core.sleep(self._interval)
             try:
                 found = await delivery.tracker.catch_up(self._events, queue.append)

@@ -79,7 +79,8 @@ class Emulator(LocalServer):
     With ``webhook_url`` (a loopback URL) and ``webhook_secret`` (``whsec_...``), every status
     change of a session is also POSTed there as a signed thin session webhook
     (:mod:`~agentflow.testing.managed_agents.webhooks`); ``webhook_duplicates`` (0..1)
-    redelivers that fraction once more. See :attr:`webhook_deliveries`.
+    redelivers that fraction once more; ``webhook_concurrency`` POSTs that many at once (one
+    by one, in order, by default). See :attr:`webhook_deliveries`.
     """
 
     dialect = "managed_agents"
@@ -101,6 +102,7 @@ class Emulator(LocalServer):
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         webhook_duplicates: float = 0.0,
+        webhook_concurrency: int = 1,
     ) -> None:
         super().__init__(api_key=api_key, host=host, port=port, shutdown_timeout=shutdown_timeout)
         self.scenario = as_scenario(scenario)
@@ -110,16 +112,24 @@ class Emulator(LocalServer):
         self._controls: Controls | None = None
         self._webhooks: WebhookSender | None = None
         if webhook_url is not None or webhook_secret is not None:
-            self._webhooks = self._webhook_sender(webhook_url, webhook_secret, webhook_duplicates)
+            self._webhooks = self._webhook_sender(
+                webhook_url, webhook_secret, webhook_duplicates, webhook_concurrency
+            )
 
     def _webhook_sender(
-        self, url: str | None, secret: str | None, duplicates: float
+        self, url: str | None, secret: str | None, duplicates: float, concurrency: int
     ) -> WebhookSender:
         from .webhooks import WebhookSender
 
         if not url or not secret:
             raise ValueError("webhooks need both webhook_url and webhook_secret")
-        sender = WebhookSender(url, secret, duplicates=duplicates, seed=self.scenario.faults.seed)
+        sender = WebhookSender(
+            url,
+            secret,
+            duplicates=duplicates,
+            seed=self.scenario.faults.seed,
+            concurrency=concurrency,
+        )
         sender.spawn = self.spawn
         sender.notify = self._engine.notify
         self._engine.on_event = sender.observe

@@ -4,8 +4,9 @@ When a session changes status the emulator POSTs
 ``{"type": "event", "id", "created_at", "data": {"type", "id": SESSION, "organization_id",
 "workspace_id", "session_thread_id"?}}``, signed the Standard Webhooks way with the
 ``standardwebhooks`` package (imported only when a ``webhook_url`` is configured). Deliveries
-go out one at a time in order; a connection error or a 5xx is retried (same ``webhook-id``,
-fresh timestamp and signature) up to ``attempts`` times; a 4xx is final. ``duplicates`` (0..1)
+go out one at a time in order, or ``concurrency`` at a time (then, as from real senders, not
+necessarily in order); a connection error or a 5xx is retried (same ``webhook-id``, fresh
+timestamp and signature) up to ``attempts`` times; a 4xx is final. ``duplicates`` (0..1)
 redelivers that fraction of the successful ones once more, as real senders sometimes do.
 """
 
@@ -93,6 +94,7 @@ class WebhookSender:
         seed: int = 0,
         attempts: int = 3,
         timeout: float = 5.0,
+        concurrency: int = 1,
     ) -> None:
         try:
             from standardwebhooks import Webhook
@@ -103,6 +105,9 @@ class WebhookSender:
             ) from None
         if not 0.0 <= duplicates <= 1.0:
             raise ValueError(f"webhook_duplicates must be within 0..1, got {duplicates!r}")
+        if concurrency < 1:
+            raise ValueError(f"webhook_concurrency must be >= 1, got {concurrency!r}")
+        self.concurrency = concurrency
         self.url = _loopback(url)
         try:
             self._signer = Webhook(secret)
@@ -117,7 +122,7 @@ class WebhookSender:
         self._ids = Ids()
         self._rng = random.Random(seed)
         self._queue: collections.deque[dict[str, Any]] = collections.deque()
-        self._more: anyio.Event | None = None
+        self._waiting: list[anyio.Event] = []  # one per idle delivery loop
         self._running = False
 
     def observe(self, session: EmulatedSession, event: dict[str, Any]) -> None:
@@ -132,8 +137,8 @@ class WebhookSender:
         created = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
         payload = {"type": "event", "id": self._ids.new("wevt"), "created_at": created}
         self._queue.append(payload | {"data": data})
-        if self._more is not None:
-            self._more.set()
+        if self._waiting:
+            self._waiting.pop().set()
         if not self._running and self.spawn is not None:
             self._running = True
             self.spawn(self._deliver_all)
@@ -151,15 +156,21 @@ class WebhookSender:
     async def _deliver_all(self) -> None:
         client = httpx.AsyncClient(timeout=self.timeout)
         try:
-            while True:
-                while self._queue:
-                    await self._deliver(client, self._queue.popleft(), duplicate=False)
-                self._more = anyio.Event()
-                await self._more.wait()
+            async with anyio.create_task_group() as tg:
+                for _ in range(self.concurrency):
+                    tg.start_soon(self._deliver_loop, client)
         finally:
             self._running = False
             with anyio.CancelScope(shield=True):
                 await client.aclose()
+
+    async def _deliver_loop(self, client: httpx.AsyncClient) -> None:
+        while True:
+            while self._queue:
+                await self._deliver(client, self._queue.popleft(), duplicate=False)
+            more = anyio.Event()
+            self._waiting.append(more)
+            await more.wait()
 
     async def _deliver(
         self, client: httpx.AsyncClient, payload: dict[str, Any], *, duplicate: bool
