@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from ._turns import TurnTracker
 
 if TYPE_CHECKING:
-    from ..core.results import RunResult
     from ..core.events import Event
+    from ..core.results import RunResult
 
 __all__ = ["Translator", "field", "preview", "result_data"]
 

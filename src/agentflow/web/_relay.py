@@ -18,10 +18,10 @@ from ._channel import Channel, Cursor, Message
 from ._payload import Translator, result_data
 
 if TYPE_CHECKING:
-    from ..core.context import Context
-    from ..core.results import RunResult
     from ..core.chain import Middleware, Next
+    from ..core.context import Context
     from ..core.events import Event
+    from ..core.results import RunResult
 
 __all__ = ["Relay"]
 
