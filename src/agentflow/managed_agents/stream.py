@@ -284,6 +284,7 @@ class EventStream(Delivering):
         try:
             event = parse_event(frame.data)
         except DecodeError as exc:
+            self._core.redact.scrub(exc)  # a frame may echo anything, the key included
             logger.warning(
                 "session %s: dropped an undecodable frame; reconnecting to read its event "
                 "from history: %s",
