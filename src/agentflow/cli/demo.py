@@ -21,7 +21,15 @@ import anyio
 
 from ..managed_agents.builders import user_message
 from ._choose import make_view
-from ._common import CommandError, add_view_args, fail, log_lines, log_to, run_async
+from ._common import (
+    CommandError,
+    add_view_args,
+    fail,
+    log_lines,
+    log_to,
+    run_async,
+    seconds_arg,
+)
 from ._view import View
 from ._web import add_web_args, page_opened, serve_web, settle
 
@@ -68,7 +76,7 @@ def register(subparsers: Any) -> None:
     add_view_args(parser)
     parser.add_argument(
         "--delay",
-        type=float,
+        type=seconds_arg,
         default=None,
         metavar="SECONDS",
         help="pause between the emulated agent's events (default 0.03; 0 = as fast as possible)",

@@ -110,6 +110,7 @@ class EventStream(Delivering):
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {max_attempts!r}")
         self.session_id = session_id
+        self._path = f"/v1/sessions/{quote_id(session_id)}/events/stream"
         self._core = core
         self._events = events
         self._params = {"event_deltas[]": list(event_deltas)} if event_deltas else None
@@ -315,7 +316,7 @@ class EventStream(Delivering):
         return "a frame was dropped"
 
     async def _connect_with_retries(self, *, initial: bool) -> None:
-        path = f"/v1/sessions/{quote_id(self.session_id)}/events/stream"
+        path = self._path
         core = self._core
         first = initial
         while True:
@@ -376,7 +377,8 @@ class EventStream(Delivering):
         if exc is None:
             return "none"
         if isinstance(exc, httpx.HTTPError):
-            return str(transport_error(exc, "connect", self._core.redact))
+            what = f"connect to {self._core.url(self._path)}"
+            return str(transport_error(exc, what, self._core.redact))
         return self._core.redact(f"{type(exc).__name__}: {exc}")
 
     def __repr__(self) -> str:
