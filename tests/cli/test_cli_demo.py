@@ -11,7 +11,7 @@ from collections import defaultdict
 import pytest
 
 from agentflow.cli import main
-from agentflow.events import parse_event
+from agentflow.events import EventDelta, parse_event
 
 TIMEOUT = 60
 
@@ -72,8 +72,8 @@ def test_json_demo_prints_one_event_per_line_including_streamed_deltas() -> None
     assert types.count("user.custom_tool_result") == 2
     streamed: dict[str, str] = defaultdict(str)
     for event in events:
-        if event.type == "event_delta":
-            streamed[event.event_id] += event.text  # type: ignore[attr-defined]
+        if isinstance(event, EventDelta):
+            streamed[event.event_id] += event.text
     finals = {e.id: e.text for e in events if e.type == "agent.message"}
     assert streamed and all(streamed[i] == finals[i] for i in streamed)
     # log lines (ErrorEscalation's warning about the retrying error) go to stderr, not stdout

@@ -329,6 +329,7 @@ async def test_app_serve_across_turns_gets_one_summary_per_turn() -> None:
     assert summaries[1]["first_token_streamed"] is False  # not streamed: the whole message
     assert summaries[1]["time_to_first_token"] is not None
     first_end = next(m.id for m in got if m.event == "turn.completed")
+    assert first_end is not None
     assert summaries[0]["events"] == first_end
     assert summaries[1]["events"] == len(got) - 2 - first_end  # minus run.result and relay.end
     assert got[-2].event == "run.result" and got[-2].data["stop_reason"] == "stopped"

@@ -175,6 +175,16 @@ class Emulator(LocalServer):
         await self._engine.wait_until(seen)
         return found[count - 1]
 
+    async def wait_until_quiet(self, session_id: str) -> None:
+        """Wait until the session's scripted agent has stopped: its turn ended or blocked,
+        and no queued input is left, so nothing more is emitted until something is sent.
+
+        The way to check that something did *not* happen, without sleeping. Waits without
+        limit: bound it with ``anyio.fail_after``.
+        """
+        sessions = self._engine.sessions
+        await self._engine.wait_until(lambda: not sessions[session_id].driving)
+
     # -- knobs ----------------------------------------------------------------------------
 
     def create_session(
