@@ -41,15 +41,18 @@ async def test_drop_every_cuts_the_connection_after_n_events() -> None:
 
 
 async def test_drop_every_counts_per_connection() -> None:
-    scenario = Scenario([Turn([Burst(12)])], step_delay=0.01).with_faults(drop_every=4)
-    async with Emulator(scenario) as emu, raw_client(emu) as client:
+    # Six events are emitted once each connection is open, so every one sees them live
+    # (a paced scenario could finish before a slow client reconnects).
+    async with Emulator(Scenario().with_faults(drop_every=4)) as emu, raw_client(emu) as client:
         session_id = await create_session(client)
         counts = []
         with anyio.fail_after(10):
-            await send(client, session_id, user_message())
-            for _ in range(3):
+            for round_ in range(3):
                 n = 0
                 async with client.stream("GET", f"/sessions/{session_id}/events/stream") as r:
+                    await emu.wait_for_streams(session_id)
+                    for i in range(6):
+                        emu.emit(session_id, {"type": "agent.thinking", "n": f"{round_}.{i}"})
                     with pytest.raises(httpx.RemoteProtocolError):
                         async for frame in frames(r):
                             n += frame.comment is None
