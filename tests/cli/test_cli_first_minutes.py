@@ -13,8 +13,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -46,6 +48,28 @@ def emu() -> Iterator[Emulator]:
 
 def env_for(emu: Emulator) -> dict[str, str]:
     return {"ANTHROPIC_API_KEY": emu.api_key, "ANTHROPIC_BASE_URL": emu.base_url}
+
+
+def read_until(stream: IO[str] | None, marker: str, timeout: float = TIMEOUT) -> str:
+    """The lines of ``stream`` up to the one holding ``marker``; fails after ``timeout``.
+
+    A thread reads, so a process that never prints the marker fails the test instead of
+    blocking it; the thread ends when the process is stopped (its pipe closes).
+    """
+    assert stream is not None
+    lines: list[str] = []
+    found = threading.Event()
+
+    def read() -> None:
+        for line in stream:
+            lines.append(line)
+            if marker in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    assert found.wait(timeout), f"no {marker!r} within {timeout} s: {''.join(lines)!r}"
+    return "".join(lines)
 
 
 def no_traceback(done: subprocess.CompletedProcess[str]) -> None:
@@ -82,9 +106,7 @@ def test_the_emulator_prints_its_address_key_and_an_example_that_works(tmp_path:
         stdin=subprocess.DEVNULL,
     )
     try:
-        assert proc.stdout is not None
-        banner = [proc.stdout.readline() for _ in range(7)]
-        text = "".join(banner)
+        text = read_until(proc.stdout, "agentflow send --session")
         url = re.search(r"listening on (http://127\.0\.0\.1:\d+)", text)
         key = re.search(r"key:\s+(\S+)", text)
         assert url and key, text
@@ -171,10 +193,8 @@ def test_ctrl_c_exits_130_without_the_word_error(emu: Emulator) -> None:
         stdin=subprocess.DEVNULL,
     )
     try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()  # the session line: it is connected and waiting
-        assert sid in first
-        assert "waiting for new ones" in proc.stdout.readline()
+        seen = read_until(proc.stdout, "waiting for new ones")  # connected and waiting
+        assert sid in seen
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=TIMEOUT)
