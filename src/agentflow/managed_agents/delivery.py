@@ -8,12 +8,12 @@ small.
 
 The cursor is not the ``processed_at`` of the newest event seen: a server can make an event
 visible after later ones (a live stream that skipped it, a log write that landed late), and
-a cursor at the newest event would never look behind it again. It trails by a lookback: the
-oldest ``processed_at`` among the last :data:`LOOKBACK` events accepted. Every read goes that
-far back, the ids remembered drop what was already delivered, and a late event is found as
-long as it is no older than that. The stream only lets history decide what is delivered (see
-:class:`~agentflow.transport.EventStream`), so live frames never move the cursor ahead of
-what history confirmed.
+a cursor at the newest event would never look behind it again. Only events read from
+history move it (live ones do not: see :mod:`~agentflow.managed_agents.confirm`), and it
+trails them by a lookback: the oldest ``processed_at`` among the last :data:`LOOKBACK`
+events confirmed (the stream uses a lookback of one, since a late event reaches it live).
+Every read goes that far back, the ids remembered drop what was already delivered, and a
+late event is found as long as it is no older than that.
 
 :class:`Delivery` is the consumer-facing half: a queue of accepted events, acknowledgement
 (what the checkpoint records as dispatched) and the end conditions; :class:`Delivering` gives
@@ -80,12 +80,14 @@ class RecentIds:
     with no per-id bookkeeping of the order.
     """
 
-    __slots__ = ("_current", "_max", "_previous", "newest")
+    __slots__ = ("_current", "_max", "_previous", "newest", "window")
 
     def __init__(self, maxlen: int) -> None:
         if maxlen < 1:
             raise ValueError(f"dedupe window must be positive, got {maxlen!r}")
         self._max = maxlen
+        self.window = maxlen
+        """How many ids (at least) are remembered."""
         self._current: set[str] = set()
         self._previous: set[str] = set()
         self.newest: str | None = None
@@ -126,6 +128,9 @@ class Tracker:
         self.start: str | None = None  # where history is read from before any event came
         # the processed_at of the last accepted events: the cursor is the oldest of them
         self.recent: deque[str] = deque(maxlen=max(1, min(lookback, window)))
+        self.newest: str | None = None
+        """The latest ``processed_at`` accepted (compared as text: one server's stamps share
+        one format), to notice a live event that arrives behind it."""
         if checkpoint is not None:
             position = checkpoint.position(session_id)
             if position is not None:
@@ -141,8 +146,13 @@ class Tracker:
             return self.start
         return min(recent, key=instant)
 
-    def accept(self, event: Event) -> bool:
-        """Whether a stored event is new; if so it is remembered (and moves the cursor)."""
+    def accept(self, event: Event, *, confirmed: bool = True) -> bool:
+        """Whether a stored event is new; if so it is remembered.
+
+        Only a ``confirmed`` event (read from history, which has no gaps) moves the cursor;
+        one taken from the live stream as it came does not, so the next history read still
+        looks behind it for anything the stream skipped.
+        """
         event_id = event.id
         if event_id is None:
             return True
@@ -150,7 +160,10 @@ class Tracker:
             return False
         processed_at = event.processed_at
         if processed_at is not None:
-            self.recent.append(processed_at)
+            if confirmed:
+                self.recent.append(processed_at)
+            if self.newest is None or processed_at > self.newest:
+                self.newest = processed_at
         cp = self.checkpoint
         return cp is None or not cp.is_dispatched(self.session_id, event_id)
 
@@ -159,19 +172,22 @@ class Tracker:
         events: Events,
         sink: Callable[[Event], object],
         through: Collection[str] = (),
+        behind: int = 0,
     ) -> int:
         """Read history from the cursor to its end, passing each new event to ``sink`` in order.
 
         With ``through`` (ids seen live), the read stops once every one of them has been
         passed: events stored after them are left for when they arrive live, so previews
-        still come before the event they preview, and pages are sized to what was seen.
+        still come before the event they preview, and pages are sized to what was seen
+        (``behind``: how many events were taken live since the cursor last moved).
         Events go to ``sink`` as soon as their
         page arrives, so a failure on a later page loses nothing: they are remembered, and
         the next read skips them. Returns the count.
         """
         count = 0
         wanted = set(through)
-        limit = min(RECONCILE_PAGE, len(wanted) + len(self.recent) + 8) if wanted else None
+        size = len(wanted) + behind + len(self.recent) + 8
+        limit = min(RECONCILE_PAGE, size) if wanted else None
         lister = events.list(
             self.session_id, limit=limit or RECONCILE_PAGE, created_at_gte=self.cursor
         )

@@ -44,15 +44,14 @@ class EventStream(Delivering):
     are yielded before live ones; the overlap is removed by event id (a bounded window of
     recent ids plus the ``checkpoint``).
 
-    **Order.** History decides what is delivered and in which order; the live stream says
-    *when* to look. A stored event that arrives live is held until a history read (from the
-    cursor, which trails the newest events by a small lookback: see
-    :mod:`~agentflow.managed_agents.delivery`) confirms it, and that read also yields any
-    event the live stream skipped or sent out of order, in its place. One read covers every
-    frame already received, so a burst costs one request. A live event that history does not
-    hold yet (a server that streams before it stores) is delivered after that read rather
-    than held forever. The price is one round trip of latency per live batch; previews are
-    never held.
+    **Order and gaps.** History is the truth; the live stream is trusted until it shows
+    otherwise (:mod:`~agentflow.managed_agents.confirm`). Live events are delivered as they
+    come but never move the history cursor, so every history read looks behind them for
+    anything the stream skipped. An idle or a termination is held until history confirms
+    it, and that read first delivers whatever the stream skipped: a pause is never seen
+    before the calls it waits on. Once the stream has skipped or reordered an event, every
+    live event waits for history (one read per batch of frames) and is delivered in
+    history order. Previews are never held.
 
     **Stalls and reconnects.** No bytes for ``stale_after`` seconds (keep-alive comments
     count) means the connection is dead: it is closed and reopened. Connection errors, a
