@@ -13,6 +13,7 @@ import pytest
 
 anthropic_sessions = pytest.importorskip("anthropic.types.beta.sessions")
 
+import anthropic.types.beta.sessions as sessions_mod  # noqa: E402
 from anthropic.types.beta.sessions import beta_managed_agents_event_params as params_mod  # noqa: E402
 from anthropic.types.beta.sessions.beta_managed_agents_stream_session_events import (  # noqa: E402
     BetaManagedAgentsStreamSessionEvents,
@@ -45,13 +46,13 @@ def test_our_dump_validates_as_the_official_union(obj: dict[str, Any]) -> None:
 
 
 SDK_PARAMS = {
-    "user.message": params_mod.BetaManagedAgentsUserMessageEventParams,
-    "user.interrupt": params_mod.BetaManagedAgentsUserInterruptEventParams,
-    "user.tool_confirmation": params_mod.BetaManagedAgentsUserToolConfirmationEventParams,
-    "user.custom_tool_result": params_mod.BetaManagedAgentsUserCustomToolResultEventParams,
-    "user.define_outcome": params_mod.BetaManagedAgentsUserDefineOutcomeEventParams,
-    "user.tool_result": params_mod.BetaManagedAgentsUserToolResultEventParams,
-    "system.message": params_mod.BetaManagedAgentsSystemMessageEventParams,
+    "user.message": sessions_mod.BetaManagedAgentsUserMessageEventParams,
+    "user.interrupt": sessions_mod.BetaManagedAgentsUserInterruptEventParams,
+    "user.tool_confirmation": sessions_mod.BetaManagedAgentsUserToolConfirmationEventParams,
+    "user.custom_tool_result": sessions_mod.BetaManagedAgentsUserCustomToolResultEventParams,
+    "user.define_outcome": sessions_mod.BetaManagedAgentsUserDefineOutcomeEventParams,
+    "user.tool_result": sessions_mod.BetaManagedAgentsUserToolResultEventParams,
+    "system.message": sessions_mod.BetaManagedAgentsSystemMessageEventParams,
 }
 
 BUILT = [

@@ -11,7 +11,7 @@ from collections import defaultdict
 import pytest
 
 from agentflow.cli import main
-from agentflow.events import parse_event
+from agentflow.events import EventDelta, parse_event
 
 TIMEOUT = 60
 
@@ -72,8 +72,8 @@ def test_json_demo_prints_one_event_per_line_including_streamed_deltas() -> None
     assert types.count("user.custom_tool_result") == 2
     streamed: dict[str, str] = defaultdict(str)
     for event in events:
-        if event.type == "event_delta":
-            streamed[event.event_id] += event.text  # type: ignore[attr-defined]
+        if isinstance(event, EventDelta):
+            streamed[event.event_id] += event.text
     finals = {e.id: e.text for e in events if e.type == "agent.message"}
     assert streamed and all(streamed[i] == finals[i] for i in streamed)
     # log lines (ErrorEscalation's warning about the retrying error) go to stderr, not stdout
@@ -121,7 +121,9 @@ def test_shell_pipeline_into_head_exits_cleanly() -> None:
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
 
 
-@pytest.mark.parametrize("command", ["demo", "watch", "record", "replay"])
+@pytest.mark.parametrize(
+    "command", ["demo", "watch", "record", "replay", "emulator", "send", "events"]
+)
 def test_every_command_has_help_with_an_example(
     command: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -145,5 +147,7 @@ def test_demo_without_the_emulator_extra_says_what_to_install(
 
 
 def test_demo_rejects_a_negative_delay(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--delay", "-1"]) == 1
-    assert "--delay must be >= 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:  # bad usage: argparse's exit status 2
+        main(["demo", "--delay", "-1"])
+    assert info.value.code == 2
+    assert "--delay: must be >= 0" in capsys.readouterr().err

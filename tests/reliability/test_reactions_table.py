@@ -12,7 +12,7 @@ Table-driven, against the emulator with the real client and ``app.run``:
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import pytest
@@ -35,10 +35,19 @@ from agentflow.testing import (
 ERRORS_LOGGER = "agentflow.errors"
 
 
+SCRIPTED: dict[str | None, Literal["retrying", "exhausted", "terminal"]] = {
+    "retrying": "retrying",
+    "exhausted": "exhausted",
+    "terminal": "terminal",
+}
+"""The statuses the emulator scripts itself (``Error`` steps)."""
+
+
 def session_error(status: str | None) -> Step:
     """A ``session.error`` step; statuses the emulator does not script are emitted raw."""
-    if status in ("retrying", "exhausted", "terminal"):
-        return Error("model_overloaded_error", status)
+    scripted = SCRIPTED.get(status)
+    if scripted is not None:
+        return Error("model_overloaded_error", scripted)
     error: dict[str, Any] = {"type": "unknown_error", "message": "Something new."}
     if status is not None:
         error["retry_status"] = {"type": status}

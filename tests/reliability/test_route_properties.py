@@ -86,7 +86,9 @@ def reference(labels: list[tuple[str, int, int]], event_type: str) -> list[int]:
 def resolved(router: Router, labels: list[tuple[str, int, int]], event_type: str) -> list[int]:
     by_handler = {}
     for route in router.routes:
-        by_handler[id(route.handler)] = route.handler.__defaults__[0]  # type: ignore[attr-defined]
+        defaults = getattr(route.handler, "__defaults__", None)  # the label, bound by default
+        assert defaults is not None
+        by_handler[id(route.handler)] = defaults[0]
     return [by_handler[id(r.handler)] for r in router.handlers_for(event_type)]
 
 

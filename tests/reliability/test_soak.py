@@ -32,7 +32,7 @@ from agentflow.transport import Backoff
 ROUNDS = 20
 BURST = 500
 
-COMMON = {
+COMMON: dict[str, Any] = {
     "duplicate_every": 53,
     "malformed_every": 71,
     "http_error_rate": 0.05,

@@ -29,7 +29,7 @@ BOM = b"\xef\xbb\xbf"
 _WIDE = "é€𝄞日本語ß✓🙂"
 _value_chars = st.one_of(
     st.sampled_from(_WIDE),
-    st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)),
+    st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"]),
 )
 values = st.text(_value_chars, max_size=12)
 field_names = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=6).filter(
@@ -91,9 +91,13 @@ def streams(draw: st.DrawFn) -> tuple[bytes, list[SSEFrame]]:
                 last_id = line.value
             elif line.field == "retry" and line.value.isascii() and line.value.isdigit():
                 retry = int(line.value)
+
         # The blank line ending the message. After a "\r", a lone "\n" would merge with it
         # into one "\r\n" line ending, so it is not a blank line there.
-        blank = draw(endings.filter(lambda e, p=prev_end: not (p == "\r" and e == "\n")))  # type: ignore[misc]
+        def not_merged(ending: str, before: str = prev_end) -> bool:
+            return not (before == "\r" and ending == "\n")
+
+        blank = draw(endings.filter(not_merged))
         out.append(blank)
         prev_end = blank
         if data:

@@ -23,9 +23,8 @@ def headers(key: str = "test-key", beta: str | None = BETA) -> dict[str, str]:
 
 def raw_client(emu: Emulator, **kwargs: Any) -> httpx.AsyncClient:
     """An httpx client pointed at the emulator, with auth and beta headers set."""
-    return httpx.AsyncClient(
-        base_url=emu.base_url + "/v1", headers=headers(emu.api_key), timeout=10, **kwargs
-    )
+    kwargs.setdefault("timeout", 10)
+    return httpx.AsyncClient(base_url=emu.base_url + "/v1", headers=headers(emu.api_key), **kwargs)
 
 
 def user_message(text: str = "hi") -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 
 import anyio
 import httpx
@@ -66,12 +65,13 @@ def test_run_in_thread_serves_synchronous_code() -> None:
         session_id = client.post("/sessions", json={"agent": "a", "environment_id": "e"}).json()[
             "id"
         ]
-        client.post(f"/sessions/{session_id}/events", json={"events": [user_message()]})
-        emu.emit(session_id, {"type": "agent.thread_context_compacted"})  # crosses threads
-        deadline = time.monotonic() + 5
-        while not any(e["type"] == "session.status_idle" for e in emu.history(session_id)):
-            assert time.monotonic() < deadline, "no idle within 5 s"
-            time.sleep(0.01)
+        # wait on the idle itself, read from the stream (each read bounded by the timeout)
+        with client.stream("GET", f"/sessions/{session_id}/events/stream") as stream:
+            client.post(f"/sessions/{session_id}/events", json={"events": [user_message()]})
+            emu.emit(session_id, {"type": "agent.thread_context_compacted"})  # crosses threads
+            for line in stream.iter_lines():
+                if line == "event: session.status_idle":
+                    break
         listed = client.get(f"/sessions/{session_id}/events").json()["data"]
     texts = [e["content"][0]["text"] for e in listed if e["type"] == "agent.message"]
     assert texts == ["threaded"]

@@ -81,7 +81,8 @@ async def test_sdk_streams_a_turn_and_every_event_has_its_official_class() -> No
     types = [e.type for e in received]
     assert types[:3] == ["user.message", "session.status_running", "span.model_request_start"]
     assert types[-1] == "session.status_idle"
-    assert received[-1].stop_reason.type == "end_turn"
+    idle = received[-1]
+    assert idle.type == "session.status_idle" and idle.stop_reason.type == "end_turn"
     assert {"event_start", "event_delta", "agent.thinking", "agent.message"} <= set(types)
     for event in received:
         assert type(event) is CLASS_BY_TYPE[event.type], event.type

@@ -273,7 +273,7 @@ async def test_interrupt_ends_the_turn_in_progress() -> None:
             emu.send(session_id, [user_message()])
             await emu.wait_for_event(session_id, "agent.message")
             emu.send(session_id, [{"type": "user.interrupt"}])
-            await anyio.sleep(0.4)  # longer than the Wait the interrupt cut short
+            await emu.wait_until_quiet(session_id)  # the cut turn's driver has stopped
             history = emu.history(session_id)
             assert types(history)[-2:] == ["user.interrupt", "session.status_idle"]
             assert history[-1]["stop_reason"] == {"type": "end_turn"}
@@ -310,7 +310,7 @@ async def test_an_exhausted_error_idles_and_drops_queued_input() -> None:
             session_id = emu.create_session()
             emu.send(session_id, [user_message("1"), user_message("2")])
             await emu.wait_for_event(session_id, "session.status_idle")
-            await anyio.sleep(0.05)
+            await emu.wait_until_quiet(session_id)  # a queued "2" would have run by now
             history = emu.history(session_id)
             assert idles(history) == [{"type": "retries_exhausted"}]
             assert "agent.message" not in types(history)
@@ -463,8 +463,8 @@ async def test_an_internal_failure_is_reported_when_the_emulator_exits() -> None
             session_id = emu.create_session()
             emu.send(session_id, [user_message()])
             with anyio.fail_after(5):
-                while not emu.errors:
-                    await anyio.sleep(0.01)
+                await emu.wait_until_quiet(session_id)  # the failed turn's task has ended
+            assert emu.errors
             async with raw_client(emu) as client:  # still serving after the failure
                 assert (await client.get(f"/sessions/{session_id}")).status_code == 200
 
@@ -476,7 +476,7 @@ async def test_an_emitted_termination_terminates_once() -> None:
             session_id = emu.create_session()
             emu.send(session_id, [user_message()])
             await emu.wait_for_event(session_id, "session.status_terminated")
-            await anyio.sleep(0.05)
+            await emu.wait_until_quiet(session_id)  # a step after it would have run by now
         history = emu.history(session_id)
         with pytest.raises(ApiError) as refused:
             emu.send(session_id, [user_message()])

@@ -185,8 +185,10 @@ async def test_emit_steps_and_the_emit_knob_stream_frames_as_given() -> None:
 
 async def test_a_json_scenario_and_the_dialect_switch_build_the_same_emulator() -> None:
     scenario = {"turns": [{"steps": [{"say": "From JSON."}]}]}
-    async with Emulator(scenario, dialect="m8tes") as emu, raw_client(emu) as client:
-        assert isinstance(emu, M8tesEmulator) and emu.base_url.endswith("/api/v2")
+    emu = Emulator(scenario, dialect="m8tes")
+    assert isinstance(emu, M8tesEmulator)
+    async with emu, raw_client(emu) as client:
+        assert emu.base_url.endswith("/api/v2")
         with anyio.fail_after(10):
             await create(client)
             await emu.wait_for_status(1, "completed")

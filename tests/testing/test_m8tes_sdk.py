@@ -16,7 +16,7 @@ import pytest
 from m8tes_record import FIXTURE
 from m8tes_sdk import load_m8tes
 
-from agentflow.testing import Emulator, Error, Question, Say, Scenario, Tool, Turn
+from agentflow.testing import Error, Question, Say, Scenario, Tool, Turn
 from agentflow.testing.m8tes import M8tesEmulator
 
 T = TypeVar("T")
@@ -62,7 +62,7 @@ async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     )
 
 
-def drain(stream: Any) -> tuple[list[Any], str, int | None]:
+def drain(stream: Any) -> tuple[list[Any], str, Any]:  # the SDK's own run id type
     events = list(stream)
     return events, stream.text, stream.run_id
 
@@ -78,7 +78,7 @@ async def test_a_gated_run_streams_parks_and_resumes_after_approve(
         ToolResultEndEvent,
     )
 
-    async with Emulator(GATED, dialect="m8tes") as emu:
+    async with M8tesEmulator(GATED) as emu:
         client = client_for(emu)
         emu.hold()  # keep the resumed turn from ending before the client re-attaches
         with anyio.fail_after(20):
@@ -142,7 +142,7 @@ async def test_stream_text_yields_the_text_and_a_reply_continues_the_run(
     sdk: ModuleType, client_for: Callable[[M8tesEmulator], Any]
 ) -> None:
     scenario = Scenario([Turn([Say(TEXT)]), Turn([Say("And here is the second part of it.")])])
-    async with Emulator(scenario, dialect="m8tes") as emu:
+    async with M8tesEmulator(scenario) as emu:
         client = client_for(emu)
         with anyio.fail_after(15):
             chunks = await call(lambda: list(client.runs.stream_text(message="hi")))
@@ -159,7 +159,7 @@ async def test_a_denied_gate_reports_the_denial_and_the_run_goes_on(
 ) -> None:
     from m8tes.streaming import ToolResultEndEvent
 
-    async with Emulator(GATED, dialect="m8tes") as emu:
+    async with M8tesEmulator(GATED) as emu:
         client = client_for(emu)
         emu.hold()
         with anyio.fail_after(15):
@@ -203,7 +203,7 @@ async def test_wait_answers_a_question_and_an_approval_through_the_callbacks(
         ]
     )
     asked: list[Any] = []
-    async with Emulator(scenario, dialect="m8tes") as emu:
+    async with M8tesEmulator(scenario) as emu:
         client = client_for(emu)
         with anyio.fail_after(15):
             run = await call(
@@ -236,7 +236,7 @@ async def test_wait_answers_a_question_and_an_approval_through_the_callbacks(
 async def test_a_replayed_idempotency_key_returns_the_same_run(
     sdk: ModuleType, client_for: Callable[[M8tesEmulator], Any]
 ) -> None:
-    async with Emulator(GATED, dialect="m8tes") as emu:
+    async with M8tesEmulator(GATED) as emu:
         client = client_for(emu)
         with anyio.fail_after(15):
             first = await call(
@@ -266,7 +266,7 @@ async def test_a_failed_run_raises_with_raise_on_error(
     scenario = Scenario(
         [Turn([Say("Starting."), Error("rate_limit", "exhausted", "Model limit.")])]
     )
-    async with Emulator(scenario, dialect="m8tes") as emu:
+    async with M8tesEmulator(scenario) as emu:
         client = client_for(emu)
         with anyio.fail_after(15):
             with pytest.raises(sdk.RunFailedError, match="Model limit."):
@@ -283,7 +283,7 @@ async def test_a_retried_error_is_retracted_so_raise_on_error_stays_quiet(
     sdk: ModuleType, client_for: Callable[[M8tesEmulator], Any]
 ) -> None:
     scenario = Scenario([Turn([Error("overloaded_error", "retrying"), Say("Recovered.")])])
-    async with Emulator(scenario, dialect="m8tes") as emu:
+    async with M8tesEmulator(scenario) as emu:
         client = client_for(emu)
         with anyio.fail_after(15):
             stream = await call(client.runs.create, message="x", raise_on_error=True)
@@ -298,13 +298,13 @@ async def test_a_retried_error_is_retracted_so_raise_on_error_stays_quiet(
 async def test_a_cut_stream_raises_stream_interrupted_and_the_run_can_be_rejoined(
     sdk: ModuleType, client_for: Callable[[M8tesEmulator], Any]
 ) -> None:
-    async with Emulator(Scenario([Turn([Say(TEXT)])]), dialect="m8tes") as emu:
+    async with M8tesEmulator(Scenario([Turn([Say(TEXT)])])) as emu:
         client = client_for(emu)
         emu.hold()
         with anyio.fail_after(15):
             stream = await call(client.runs.create, message="x")
             async with anyio.create_task_group() as tg:
-                failures: list[BaseException] = []
+                failures: list[Any] = []  # the SDK's StreamInterruptedError (untyped module)
 
                 def read() -> None:
                     try:
@@ -329,7 +329,7 @@ async def test_a_cut_stream_raises_stream_interrupted_and_the_run_can_be_rejoine
 async def test_permission_mode_autonomous_allows_the_open_gate_and_cancel_stops_a_run(
     sdk: ModuleType, client_for: Callable[[M8tesEmulator], Any]
 ) -> None:
-    async with Emulator(GATED, dialect="m8tes") as emu:
+    async with M8tesEmulator(GATED) as emu:
         client = client_for(emu)
         with anyio.fail_after(15):
             await call(

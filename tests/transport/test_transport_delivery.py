@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from agentflow import MemoryCheckpointStore
-from agentflow.events import Event, parse_event
+from agentflow.events import parse_event
 from agentflow.managed_agents.delivery import Delivery, RecentIds, Tracker
+from agentflow.managed_agents.events import ManagedAgentsEvent
 
 
-def message(i: int) -> Event:
+def message(i: int) -> ManagedAgentsEvent:
     return parse_event(
         {
             "type": "agent.message",

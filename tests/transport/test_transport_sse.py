@@ -130,7 +130,7 @@ def test_fixture_events_round_trip_through_the_decoder() -> None:
 
 
 _value = st.text(
-    st.characters(blacklist_characters="\r\n\0", blacklist_categories=("Cs",)), max_size=10
+    st.characters(blacklist_characters="\r\n\0", blacklist_categories=["Cs"]), max_size=10
 )
 _field = st.one_of(
     st.tuples(st.sampled_from(["event", "data", "id", "", "x"]), _value),

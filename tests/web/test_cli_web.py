@@ -126,4 +126,4 @@ async def test_watch_web_serves_a_real_sessions_history_and_stops_with_the_turn(
 
 
 def _call_id(emu: Emulator, session: str) -> str:
-    return next(e["id"] for e in emu.history(session) if e["type"] == "agent.custom_tool_use")
+    return str(next(e["id"] for e in emu.history(session) if e["type"] == "agent.custom_tool_use"))

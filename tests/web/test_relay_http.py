@@ -213,8 +213,9 @@ async def test_a_stalled_browser_never_holds_up_the_app_and_resumes_by_last_even
     def count(event: object) -> None:
         handled.append(getattr(event, "type", ""))
 
-    # 400 messages of 4 kB: far more than the socket buffers and the browser's queue hold
-    scenario = Scenario([Turn([Burst(400, "x" * 4000)])])
+    # 400 messages of 16 kB (6.4 MB): more than the socket buffers hold (4 MB at most here),
+    # so the browser really falls behind, however the app's events are batched
+    scenario = Scenario([Turn([Burst(400, "x" * 16000)])])
     with anyio.fail_after(LIMIT):
         async with serving(relay) as server, emulated(scenario) as (_, client, sid):
             path = f"/sessions/{sid}/events?token={server.token}"
@@ -242,7 +243,7 @@ async def test_a_stalled_browser_never_holds_up_the_app_and_resumes_by_last_even
     assert ids == list(range(1, relay.head(sid) + 1))  # nothing lost, nothing twice
     assert rest[-1].event == "relay.end"
     completed = [m for m in seen + rest if m.event == "message.completed"]
-    assert len(completed) == 400 and completed[-1].data["text"] == "x" * 4000 + " 399"
+    assert len(completed) == 400 and completed[-1].data["text"] == "x" * 16000 + " 399"
 
 
 @pytest.mark.parametrize(
@@ -329,6 +330,7 @@ async def test_app_serve_across_turns_gets_one_summary_per_turn() -> None:
     assert summaries[1]["first_token_streamed"] is False  # not streamed: the whole message
     assert summaries[1]["time_to_first_token"] is not None
     first_end = next(m.id for m in got if m.event == "turn.completed")
+    assert first_end is not None
     assert summaries[0]["events"] == first_end
     assert summaries[1]["events"] == len(got) - 2 - first_end  # minus run.result and relay.end
     assert got[-2].event == "run.result" and got[-2].data["stop_reason"] == "stopped"

@@ -297,7 +297,7 @@ def _detached(session_id: str) -> Any:
 
 def test_an_interrupted_turn_is_summarised_once() -> None:
     relay = Relay()
-    events = [
+    events: list[dict[str, Any]] = [
         {"type": "session.status_running", "id": "sevt_1"},
         {"type": "agent.message", "id": "sevt_2", "content": [{"type": "text", "text": "a"}]},
         {"type": "user.interrupt", "id": "sevt_3"},

@@ -17,7 +17,9 @@ from .._version import __version__
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = ("demo", "watch", "record", "replay", "emulator", "worker", "webhooks")
+_COMMANDS = (
+    "demo", "watch", "send", "record", "replay", "emulator", "events", "worker", "webhooks",
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,14 +43,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
+    """Run the command line; returns the process exit code.
+
+    One convention for every command: 0 done, 1 a runtime error (one line on stderr, no
+    traceback), 2 bad usage (argparse's message), 130 Ctrl-C (``interrupted``, not an error).
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
-    if func is None:
-        parser.print_help()
-        return 2
-    code: int = func(args)
+    try:
+        args = parser.parse_args(argv)
+        func = getattr(args, "func", None)
+        if func is None:
+            parser.print_help()
+            return 2
+        code: int = func(args)
+    except KeyboardInterrupt:  # outside a command's event loop (run_async handles it there)
+        sys.stderr.write("agentflow: interrupted\n")
+        return 130
     return code
 
 

@@ -27,11 +27,15 @@ __all__ = [
     "add_view_args",
     "api_key_from_env",
     "fail",
+    "interrupted",
+    "key_arg",
     "latest_event_id",
     "load_object",
     "log_lines",
     "log_to",
+    "port_arg",
     "run_async",
+    "seconds_arg",
 ]
 
 EXIT_OK = 0
@@ -52,6 +56,50 @@ def fail(prog: str, message: str, code: int = EXIT_ERROR) -> int:
     except (BrokenPipeError, ValueError):  # pragma: no cover - stderr gone too
         pass
     return code
+
+
+def port_arg(text: str) -> int:
+    """An argparse ``type``: a TCP port, 0 (pick a free one) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0-65535 (0 = a free one), got {port}")
+    return port
+
+
+def seconds_arg(text: str) -> float:
+    """An argparse ``type``: a duration in seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def key_arg(text: str) -> str:
+    """An argparse ``type``: an API key that can be sent as given (never echoed back)."""
+    from ..wire.http import check_api_key
+
+    try:
+        check_api_key(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def interrupted(prog: str) -> int:
+    """Say ``PROG: interrupted`` on stderr and return 130 (Ctrl-C is a way to stop, not an
+    error)."""
+    try:
+        sys.stderr.write(f"{prog}: interrupted\n")
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # pragma: no cover - stderr gone
+        pass
+    return EXIT_INTERRUPTED
 
 
 def add_view_args(parser: argparse.ArgumentParser) -> None:
@@ -85,13 +133,23 @@ def add_connection_args(parser: argparse.ArgumentParser) -> None:
 
 
 def api_key_from_env() -> str:
-    """``ANTHROPIC_API_KEY``, or :class:`CommandError` saying how to set it."""
+    """``ANTHROPIC_API_KEY``, or :class:`CommandError` saying how to set it.
+
+    Surrounding whitespace (a newline from ``$(cat key.txt)``) is stripped; whitespace
+    inside the key is refused with a message that never shows the key.
+    """
+    from ..wire.http import check_api_key
+
     key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
     if not key:
         raise CommandError(
             "ANTHROPIC_API_KEY is not set; export your API key first "
             "(or try `agentflow demo`, which needs none)"
         )
+    try:
+        check_api_key(key, "ANTHROPIC_API_KEY")
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     return key
 
 
@@ -192,14 +250,15 @@ def run_async(
 ) -> int:
     """Run ``main`` on an event loop and turn how it ends into an exit code.
 
-    Ctrl-C gives 130; a :class:`CommandError` or an agentflow error is one line on stderr
-    and exit 1. ``close`` (the view's) runs in every case.
+    Ctrl-C gives 130 and the line ``PROG: interrupted`` (not an error); a
+    :class:`CommandError` or an agentflow error is one line on stderr and exit 1. ``close``
+    (the view's) runs in every case.
     """
     try:
         return anyio.run(main)
     except KeyboardInterrupt:
         _close(close)
-        return fail(prog, "interrupted", EXIT_INTERRUPTED)
+        return interrupted(prog)
     except Exception as exc:
         if _find(exc, BrokenPipeError) is not None:
             silence_stdout()  # the reader went away (`| head`): stop quietly
@@ -230,16 +289,25 @@ class TurnEnd:
 
     ``mark`` is the newest stored event at that moment. The stream replays history first;
     idles before the mark belong to earlier turns and do not count. If the mark itself ends
-    a turn, the session was already idle and the recording stops there.
+    a turn, or the session was ``idle`` when the command started, it stops at the mark: no
+    turn was under way. An idle session with no events at all has nothing to wait for.
     """
 
-    def __init__(self, mark: str | None) -> None:
+    def __init__(self, mark: str | None, *, idle: bool = False) -> None:
         self.mark = mark
+        self.idle = idle
         self.passed = mark is None
+
+    @property
+    def nothing_to_wait_for(self) -> bool:
+        """The session was idle with no stored event: the (empty) history is all there is."""
+        return self.idle and self.mark is None
 
     def __call__(self, event: Any) -> bool:
         if not self.passed:
             if event.id != self.mark:
                 return False
             self.passed = True
+            if self.idle:
+                return True  # idle when the command started: no turn was under way
         return bool(event.is_final_response())

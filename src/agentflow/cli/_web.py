@@ -18,7 +18,7 @@ import anyio
 
 from ..testing._local_server import LocalServer
 from ..web import Relay
-from ._common import CommandError
+from ._common import CommandError, port_arg
 from ._view import JsonView, View
 
 __all__ = ["WebServer", "add_web_args", "announce", "page_opened", "serve_web", "settle"]
@@ -37,7 +37,7 @@ def add_web_args(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--port",
-        type=int,
+        type=port_arg,
         default=0,
         metavar="PORT",
         help="port of the --web page (default: a free port)",

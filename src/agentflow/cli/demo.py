@@ -21,7 +21,16 @@ import anyio
 
 from ..managed_agents.builders import user_message
 from ._choose import make_view
-from ._common import CommandError, add_view_args, fail, load_object, log_lines, log_to, run_async
+from ._common import (
+    CommandError,
+    add_view_args,
+    fail,
+    load_object,
+    log_lines,
+    log_to,
+    run_async,
+    seconds_arg,
+)
 from ._view import View
 from ._web import add_web_args, page_opened, serve_web, settle
 
@@ -107,7 +116,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--delay",
-        type=float,
+        type=seconds_arg,
         default=None,
         metavar="SECONDS",
         help="pause between the emulated agent's events (default 0.03; 0 = as fast as possible)",

@@ -88,7 +88,15 @@ async def record(
 
     done = progress if progress is not None else Recording()
     async with ManagedAgentsClient(api_key=api_key, base_url=base_url) as client:
-        until = None if follow else TurnEnd(await latest_event_id(client, session_id))
+        session = await client.sessions.retrieve(session_id)
+        idle = session.status == "idle"
+        until = None
+        if not follow:
+            until = TurnEnd(await latest_event_id(client, session_id), idle=idle)
+            if until.nothing_to_wait_for:
+                return done  # an idle session with no events: the empty history is all
+        elif idle:
+            _say(f"{session_id} is idle: recording new events as they come (Ctrl-C to stop)")
         async with client.events.stream(session_id, replay=True, until=until) as stream:
             async for event in stream:
                 out.write(json.dumps(event.raw, ensure_ascii=False, separators=(",", ":")))
@@ -136,4 +144,4 @@ def _finish(args: argparse.Namespace, done: Recording, code: int) -> int:
         return code
     last = f" (last: {done.last_type})" if done.last_type else ""
     _say(f"recorded {done.count} events of {args.session_id} to {args.output}{last}")
-    return 0
+    return code  # 130 after Ctrl-C: the file is still complete up to there

@@ -35,6 +35,7 @@ __all__ = ["ReplayReport", "load_app", "read_events", "register", "replay"]
 EPILOG = """\
 examples:
   agentflow record sesn_011CZkZmTQqQ6V -o session.jsonl
+  agentflow replay session.jsonl                                 only show the recording
   agentflow replay session.jsonl --app myapp.main:app
   agentflow replay session.jsonl --app myapp.main:create_app --no-router
   agentflow replay session.jsonl --app agentflow.cli.demo_app:app     (the demo's app)
@@ -57,7 +58,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("file", metavar="FILE.jsonl", help="a recording (agentflow record)")
     parser.add_argument(
-        "--app", required=True, metavar="MODULE:ATTR", help="the app to replay through"
+        "--app",
+        metavar="MODULE:ATTR",
+        help="the app to replay through (default: none; the recording is only shown)",
     )
     parser.add_argument(
         "--session-id",
@@ -234,7 +237,12 @@ def main(args: argparse.Namespace) -> int:
     report = ReplayReport()
 
     async def go() -> int:
-        app = load_app(args.app)
+        if args.app is None:
+            from ..app import App
+
+            app, router = App(), False  # no handlers, no tools: show the recording
+        else:
+            app, router = load_app(args.app), not args.no_router
         events = list(read_events(Path(args.file), report))
         for why in report.skipped:
             view.line("skipped", why, "error")
@@ -243,7 +251,7 @@ def main(args: argparse.Namespace) -> int:
             with log_to(log_lines(view, json_lines=args.json), verbose=args.verbose):
                 view.start()
                 await replay(
-                    app, events, view, session_id=args.session_id, router=not args.no_router,
+                    app, events, view, session_id=args.session_id, router=router,
                     report=report,
                 )  # fmt: skip
             view.finish(_rows(report, args.file))

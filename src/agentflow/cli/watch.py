@@ -95,7 +95,15 @@ async def watch(
         view.start()
         until = None
         if until_idle:
-            until = TurnEnd(await latest_event_id(client, session_id) if history else None)
+            mark = await latest_event_id(client, session_id) if history else None
+            until = TurnEnd(mark, idle=history and session.status == "idle")
+            if until.nothing_to_wait_for:
+                view.note("the session is idle and has no events yet: nothing to wait for")
+                return
+            if not history and session.status == "idle":
+                view.note("the session is idle: waiting for the next turn to end")
+        elif session.status == "idle" and await latest_event_id(client, session_id) is None:
+            view.note("the session is idle and has no events yet: waiting for new ones")
         stream = client.events.stream(
             session_id,
             event_deltas=("agent.message",) if deltas else None,

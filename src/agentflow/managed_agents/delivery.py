@@ -1,10 +1,19 @@
 """Exactly-once, in-order delivery shared by the stream and the poller.
 
 :class:`Tracker` decides whether a stored event is new (not seen on this connection or a
-previous one, not dispatched according to the checkpoint) and keeps the history cursor: the
-``processed_at`` of the last accepted event. Reconciliation lists history with
-``created_at[gte]=<cursor>`` (the API compares it with ``processed_at``), so only the tail is
-re-read after a reconnect and the window of remembered ids can stay small.
+previous one, not dispatched according to the checkpoint) and keeps the history cursor.
+Reconciliation lists history with ``created_at[gte]=<cursor>`` (the API compares it with
+``processed_at``), so only the tail is re-read and the window of remembered ids can stay
+small.
+
+The cursor is not the ``processed_at`` of the newest event seen: a server can make an event
+visible after later ones (a live stream that skipped it, a log write that landed late), and
+a cursor at the newest event would never look behind it again. Only events read from
+history move it (live ones do not: see :mod:`~agentflow.managed_agents.confirm`), and it
+trails them by a lookback: the oldest ``processed_at`` among the last :data:`LOOKBACK`
+events confirmed (the stream uses a lookback of one, since a late event reaches it live).
+Every read goes that far back, the ids remembered drop what was already delivered, and a
+late event is found as long as it is no older than that.
 
 :class:`Delivery` is the consumer-facing half: a queue of accepted events, acknowledgement
 (what the checkpoint records as dispatched) and the end conditions; :class:`Delivering` gives
@@ -14,8 +23,10 @@ the stream and the poller their shared public members on top of it.
 from __future__ import annotations
 
 import logging
+import re
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -55,6 +66,11 @@ TERMINAL_TYPES = frozenset({"session.status_terminated", "session.deleted"})
 
 RECONCILE_PAGE = 1000
 
+LOOKBACK = 32
+"""How many of the latest accepted events the history cursor trails behind (at most the
+dedupe window): each read re-lists up to this many known events, so that one that reached
+history after them is still found."""
+
 
 class RecentIds:
     """The ids added recently: at least the last ``maxlen`` (at most ``2 * maxlen``).
@@ -64,12 +80,14 @@ class RecentIds:
     with no per-id bookkeeping of the order.
     """
 
-    __slots__ = ("_current", "_max", "_previous", "newest")
+    __slots__ = ("_current", "_max", "_previous", "newest", "window")
 
     def __init__(self, maxlen: int) -> None:
         if maxlen < 1:
             raise ValueError(f"dedupe window must be positive, got {maxlen!r}")
         self._max = maxlen
+        self.window = maxlen
+        """How many ids (at least) are remembered."""
         self._current: set[str] = set()
         self._previous: set[str] = set()
         self.newest: str | None = None
@@ -97,19 +115,44 @@ class RecentIds:
 class Tracker:
     """Deduplication and history cursor for one session's stored events."""
 
-    def __init__(self, session_id: str, checkpoint: CheckpointStore | None, window: int) -> None:
+    def __init__(
+        self,
+        session_id: str,
+        checkpoint: CheckpointStore | None,
+        window: int,
+        lookback: int = LOOKBACK,
+    ) -> None:
         self.session_id = session_id
         self.checkpoint = checkpoint
         self.seen = RecentIds(window)
-        self.cursor: str | None = None
+        self.start: str | None = None  # where history is read from before any event came
+        # the processed_at of the last accepted events: the cursor is the oldest of them
+        self.recent: deque[str] = deque(maxlen=max(1, min(lookback, window)))
+        self.newest: str | None = None
+        """The latest ``processed_at`` accepted (compared as text: one server's stamps share
+        one format), to notice a live event that arrives behind it."""
         if checkpoint is not None:
             position = checkpoint.position(session_id)
             if position is not None:
                 self.seen.add(position.event_id)
-                self.cursor = position.processed_at
+                self.start = position.processed_at
 
-    def accept(self, event: Event) -> bool:
-        """Whether a stored event is new; if so it is remembered and moves the cursor."""
+    @property
+    def cursor(self) -> str | None:
+        """Where the next history read starts: the oldest ``processed_at`` of the last
+        :data:`LOOKBACK` accepted events (``start`` before any)."""
+        recent = self.recent
+        if not recent:
+            return self.start
+        return min(recent, key=instant)
+
+    def accept(self, event: Event, *, confirmed: bool = True) -> bool:
+        """Whether a stored event is new; if so it is remembered.
+
+        Only a ``confirmed`` event (read from history, which has no gaps) moves the cursor;
+        one taken from the live stream as it came does not, so the next history read still
+        looks behind it for anything the stream skipped.
+        """
         event_id = event.id
         if event_id is None:
             return True
@@ -117,22 +160,45 @@ class Tracker:
             return False
         processed_at = event.processed_at
         if processed_at is not None:
-            self.cursor = processed_at
+            if confirmed:
+                self.recent.append(processed_at)
+            if self.newest is None or processed_at > self.newest:
+                self.newest = processed_at
         cp = self.checkpoint
         return cp is None or not cp.is_dispatched(self.session_id, event_id)
 
-    async def catch_up(self, events: Events, sink: Callable[[Event], object]) -> int:
+    async def catch_up(
+        self,
+        events: Events,
+        sink: Callable[[Event], object],
+        through: Collection[str] = (),
+        behind: int = 0,
+    ) -> int:
         """Read history from the cursor to its end, passing each new event to ``sink`` in order.
 
-        Events go to ``sink`` as soon as their page arrives, so a failure on a later page loses
-        nothing: the cursor already points past what was handed over. Returns the count.
+        With ``through`` (ids seen live), the read stops once every one of them has been
+        passed: events stored after them are left for when they arrive live, so previews
+        still come before the event they preview, and pages are sized to what was seen
+        (``behind``: how many events were taken live since the cursor last moved).
+        Events go to ``sink`` as soon as their
+        page arrives, so a failure on a later page loses nothing: they are remembered, and
+        the next read skips them. Returns the count.
         """
         count = 0
-        lister = events.list(self.session_id, limit=RECONCILE_PAGE, created_at_gte=self.cursor)
-        async for event in lister:
+        wanted = set(through)
+        size = len(wanted) + behind + len(self.recent) + 8
+        limit = min(RECONCILE_PAGE, size) if wanted else None
+        lister = events.list(
+            self.session_id, limit=limit or RECONCILE_PAGE, created_at_gte=self.cursor
+        )
+        async for event in lister:  # a pager: leaving it early holds nothing open
             if self.accept(event):
                 sink(event)
                 count += 1
+            if wanted:
+                wanted.discard(event.id or "")
+                if not wanted:
+                    break
         return count
 
     async def terminated(self, events: Events) -> bool:
@@ -153,7 +219,26 @@ class Tracker:
                     break
                 if event.id is not None:
                     self.seen.add(event.id)
-            self.cursor = newest
+            self.start = newest
+
+
+def instant(stamp: str) -> tuple[int, datetime | str]:
+    """A sort key for RFC 3339 timestamps of any precision (``...00Z`` < ``...00.5Z``); one
+    that cannot be parsed sorts by its text after every parsed one."""
+    match = _RFC3339.fullmatch(stamp)
+    if match is not None:
+        # Python 3.10 reads neither "Z" nor fractions that are not 3 or 6 digits
+        base, fraction, zone = match.groups()
+        digits = (fraction or "")[:6].ljust(6, "0")
+        offset = "+00:00" if zone in (None, "Z", "z") else zone
+        try:
+            return 0, datetime.fromisoformat(f"{base}.{digits}{offset}")
+        except ValueError:
+            pass
+    return 1, stamp
+
+
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)?")
 
 
 class Delivery:

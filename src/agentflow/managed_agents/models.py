@@ -94,7 +94,11 @@ def body_error(
     (``repr`` of at most ``SHOWN_BYTES`` bytes), says what was wrong and gives the
     ``request-id`` when the server sent one; ``redact`` keeps the API key out of it.
     """
-    shown = repr(content[:SHOWN_BYTES])
+    text = content.decode("utf-8", "replace")
+    clean = redact(text)
+    # redact before cutting: a key cut in two by the limit would not be recognised
+    quoted = content if clean == text else clean.encode()
+    shown = repr(quoted[:SHOWN_BYTES])
     if len(content) > SHOWN_BYTES:
         shown += f"... ({len(content)} bytes)"
     where = ""
@@ -112,8 +116,6 @@ def body_error(
         message += f" ({problem})"
     if request_id:
         message += f" [request-id: {request_id}]"
-    text = content.decode("utf-8", "replace")
-    clean = redact(text)
     return DecodeError(redact(message), data=content if clean == text else clean)
 
 
@@ -187,6 +189,6 @@ def decode_event_page(
         try:
             events.append(parse_event(item))
         except DecodeError as exc:
-            logger.warning("skipping an undecodable history event: %s", exc)
+            logger.warning("skipping an undecodable history event: %s", redact(str(exc)))
     cursor = obj.get("next_page")
     return events, cursor if isinstance(cursor, str) and cursor else None

@@ -24,6 +24,9 @@ class EventPoller(Delivering):
     For programs that cannot hold a connection open. It yields the same sequence a stream
     would (previews aside, which are never stored): every stored event once, in history
     order, resuming from a cursor on ``processed_at`` and deduplicating the overlap by id.
+    The cursor trails the newest events by a lookback (the oldest ``processed_at`` of the
+    last :data:`~agentflow.managed_agents.delivery.LOOKBACK` events), so an event that
+    reaches history after later ones, with its earlier ``processed_at``, is still found.
     The end conditions, ``checkpoint`` and acknowledgement rules are those of
     :class:`~agentflow.transport.EventStream`: it stops after ``session.status_terminated``,
     ``session.deleted`` or an event for which ``until(event)`` is true. A failed poll is

@@ -15,6 +15,7 @@ from ..wire.backoff import Backoff
 from ..wire.errors import is_transient, stream_error
 from ..wire.http import HTTPCore, quote_id, transport_error
 from ..wire.sse import SSEDecoder, SSEFrame
+from .confirm import LiveHold
 from .delivery import Delivering, Delivery, EventsAPI, Tracker
 from .events import ManagedAgentsEvent as Event
 from .events import parse_event
@@ -22,6 +23,9 @@ from .events import parse_event
 __all__ = ["EventStream"]
 
 logger = logging.getLogger("agentflow.transport")
+
+PREVIEW_FRAMES = frozenset({"event_start", "event_delta"})
+"""SSE event names of previews (never stored, so never confirmed by history)."""
 
 
 class EventStream(Delivering):
@@ -36,18 +40,29 @@ class EventStream(Delivering):
 
     **Connection.** Entering the block opens the SSE connection (response headers received),
     so events caused by anything sent afterwards are observed. After every connect and
-    reconnect, stored history is read from the last delivered position (``events.list``) and
-    its new events are yielded before live ones; the overlap is removed by event id (a
-    bounded window of recent ids plus the ``checkpoint``).
+    reconnect, stored history is read from the cursor (``events.list``) and its new events
+    are yielded before live ones; the overlap is removed by event id (a bounded window of
+    recent ids plus the ``checkpoint``).
+
+    **Order and gaps.** History is the truth; the live stream is trusted until it shows
+    otherwise (:mod:`~agentflow.managed_agents.confirm`). Live events are delivered as they
+    come but never move the history cursor, so every history read looks behind them for
+    anything the stream skipped. An idle or a termination is held until history confirms
+    it, and that read first delivers whatever the stream skipped: a pause is never seen
+    before the calls it waits on. Once the stream has skipped or reordered an event, every
+    live event waits for history (one read per batch of frames) and is delivered in
+    history order. Previews are never held.
 
     **Stalls and reconnects.** No bytes for ``stale_after`` seconds (keep-alive comments
     count) means the connection is dead: it is closed and reopened. Connection errors, a
     clean end of the response, 408/409/429/5xx on connect and transient ``event: error``
     frames (``overloaded_error`` and any type not in ``FATAL_STREAM_ERRORS``) reconnect after
     ``backoff`` with full jitter, honouring ``retry-after``. After ``max_attempts``
-    consecutive failures (reset whenever bytes arrive) :class:`~agentflow.TransportError`
-    is raised. 401/403/404 (and 400) raise their typed error at once; a fatal ``event: error``
-    raises :class:`~agentflow.StreamError` whose ``type`` names the error. The SSE ``id:`` and
+    consecutive failures :class:`~agentflow.TransportError` is raised. Only a delivered
+    event resets that count: a server that sends keep-alives (or any bytes) and then closes,
+    again and again, runs out of attempts like one that refuses to connect. 401/403/404
+    (and 400) raise their typed error at once; a fatal ``event: error`` raises
+    :class:`~agentflow.StreamError` whose ``type`` names the error. The SSE ``id:`` and
     ``retry:`` fields are not used (the API offers no resume by id): history is the source of
     truth after a reconnect.
 
@@ -94,6 +109,7 @@ class EventStream(Delivering):
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be >= 1, got {max_attempts!r}")
         self.session_id = session_id
+        self._path = f"/v1/sessions/{quote_id(session_id)}/events/stream"
         self._core = core
         self._events = events
         self._params = {"event_deltas[]": list(event_deltas)} if event_deltas else None
@@ -104,7 +120,11 @@ class EventStream(Delivering):
         self._backoff = backoff or core.backoff
         self._max_frame_bytes = max_frame_bytes
         self._delivery = Delivery(
-            Tracker(session_id, checkpoint, dedupe_window), until=until, auto_ack=auto_ack
+            # history confirms every live event, and a late one still arrives live: the
+            # cursor needs no lookback (the poller's does)
+            Tracker(session_id, checkpoint, dedupe_window, lookback=1),
+            until=until,
+            auto_ack=auto_ack,
         )
         self._response: httpx.Response | None = None
         self._chunks: AsyncIterator[bytes] | None = None
@@ -117,7 +137,7 @@ class EventStream(Delivering):
         self._attempt = 0
         self._failure: BaseException | None = None
         self._newest_at_connect: str | None = None  # progress check for a dropped frame
-        self._attempt_at_connect = 0
+        self._hold = LiveHold(self._delivery.tracker, events, self._delivery.queue)
         self._quick = False  # the next reconnect needs no backoff (a frame was dropped)
         self.reconnects = 0
         """How many times the connection was reopened."""
@@ -155,14 +175,16 @@ class EventStream(Delivering):
         if not queue:
             frames = self._frames
             try:
-                # Frames are decoded one at a time, as they are asked for: a whole read
-                # decoded at once would keep hundreds of models alive through young-
-                # generation collections (which then promote them: slow).
+                # Frames are decoded only when an event is asked for and the queue is empty.
+                # Every frame already read is decoded before history is asked to confirm
+                # the live events among them: one history read per batch, not per event.
                 while not queue:
-                    if frames:
+                    if frames and not (self._hold and frames[0].event in PREVIEW_FRAMES):
                         why = self._on_frame(frames.popleft())
                         if why is not None:
                             await self._drop(self._failure, why)
+                    elif self._hold:
+                        await self._confirm()  # before a preview, so it follows its turn
                     elif delivery.ending:
                         break
                     else:
@@ -201,13 +223,7 @@ class EventStream(Delivering):
             return
         if self._reconcile:
             self._reconcile = False
-            queue = self._delivery.queue
-            try:
-                await self._delivery.tracker.catch_up(self._events, queue.append)
-            except AgentflowError as exc:
-                if not is_transient(exc):
-                    raise
-                await self._drop(exc, "history reconcile failed")
+            await self._confirm()
             return
         try:
             chunk = await self._chunks.__anext__()
@@ -221,8 +237,20 @@ class EventStream(Delivering):
         except httpx.HTTPError as exc:
             await self._drop(exc, "connection lost")
             return
-        self._attempt = 0
+        # bytes alone (keep-alives) prove nothing: only delivered events reset the attempts
         self._frames.extend(self._decoder.feed(chunk))
+
+    async def _confirm(self) -> None:
+        """Let history confirm the held live events (see :class:`LiveHold`)."""
+        try:
+            found = await self._hold.confirm()
+        except AgentflowError as exc:
+            if not is_transient(exc):
+                raise
+            await self._drop(exc, "history read failed")
+            return
+        if found:
+            self._attempt = 0  # events arrived: the connection is healthy
 
     async def _check_terminated(self) -> None:
         """After a clean end of stream: if the session is terminated, drain history and end."""
@@ -258,17 +286,22 @@ class EventStream(Delivering):
         try:
             event = parse_event(frame.data)
         except DecodeError as exc:
+            self._core.redact.scrub(exc)  # a frame may echo anything, the key included
             logger.warning(
                 "session %s: dropped an undecodable frame; reconnecting to read its event "
                 "from history: %s",
                 self.session_id, exc,
             )  # fmt: skip
             return self._lost_frame(exc)
-        if event.id is None:
+        event_id = event.id
+        if event_id is None:
             if self._deltas and event.type != "ping":
                 self._delivery.queue.append(event)
-        elif self._delivery.tracker.accept(event):
-            self._delivery.queue.append(event)
+                self._attempt = 0
+        elif event.type == "session.deleted":
+            self._hold.flush(event)  # history is gone with the session: nothing can confirm
+        else:
+            self._hold.add(event)  # history confirms it and its place
         return None
 
     def _lost_frame(self, cause: DecodeError) -> str:
@@ -281,12 +314,10 @@ class EventStream(Delivering):
         """
         self._failure = cause
         self._quick = self._delivery.tracker.seen.newest != self._newest_at_connect
-        if not self._quick:
-            self._attempt = self._attempt_at_connect  # the bytes read do not count as success
         return "a frame was dropped"
 
     async def _connect_with_retries(self, *, initial: bool) -> None:
-        path = f"/v1/sessions/{quote_id(self.session_id)}/events/stream"
+        path = self._path
         core = self._core
         first = initial
         while True:
@@ -325,7 +356,6 @@ class EventStream(Delivering):
             self._chunks = response.aiter_bytes()
             self._decoder = SSEDecoder(self._max_frame_bytes)
             self._newest_at_connect = self._delivery.tracker.seen.newest
-            self._attempt_at_connect = self._attempt
             self._reconcile = True
             return
 
@@ -350,7 +380,8 @@ class EventStream(Delivering):
         if exc is None:
             return "none"
         if isinstance(exc, httpx.HTTPError):
-            return str(transport_error(exc, "connect", self._core.redact))
+            what = f"connect to {self._core.url(self._path)}"
+            return str(transport_error(exc, what, self._core.redact))
         return self._core.redact(f"{type(exc).__name__}: {exc}")
 
     def __repr__(self) -> str:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from ..core.exceptions import (
+    AgentflowError,
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -57,6 +58,9 @@ FATAL_STREAM_ERRORS = frozenset(
 is transient: the stream reconnects with backoff and reconciles, within its attempt limit."""
 
 
+E = TypeVar("E", bound=BaseException)
+
+
 class Redactor:
     """Replaces a secret with ``[redacted]`` in text (a no-op when there is no secret)."""
 
@@ -70,6 +74,51 @@ class Redactor:
         if self._secret is not None and self._secret in text:
             return text.replace(self._secret, "[redacted]")
         return text
+
+    def deep(self, value: Any) -> Any:
+        """``value`` with the secret replaced in every string (and bytes) inside it: for
+        payloads kept on exceptions (``APIError.body``, ``DecodeError.data``)."""
+        secret = self._secret
+        if secret is None or value is None:
+            return value
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, (bytes, bytearray)):
+            raw = secret.encode()
+            return bytes(value).replace(raw, b"[redacted]") if raw in value else value
+        if isinstance(value, Mapping):
+            return {self.deep(k): self.deep(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.deep(v) for v in value]
+        return value
+
+    def scrub(self, exc: E) -> E:
+        """Remove the secret from ``exc`` in place: its message, its payload attributes and
+        its chain of causes. A foreign cause that shows the secret (a pydantic error quoting
+        its input, say) is cut off; agentflow errors in the chain are scrubbed too."""
+        if self._secret is None:
+            return exc
+        current: BaseException | None = exc
+        while current is not None:
+            current.args = tuple(self.deep(a) for a in current.args)
+            if isinstance(current, APIError):
+                current.message = self(current.message)
+                current.body = self.deep(current.body)
+            if isinstance(current, DecodeError):
+                current.data = self.deep(current.data)
+                current.event_id = self.deep(current.event_id)
+                current.event_type = self.deep(current.event_type)
+                current.field = self.deep(current.field)
+            cause = current.__cause__ or (
+                None if current.__suppress_context__ else current.__context__
+            )
+            if cause is not None and not isinstance(cause, AgentflowError):
+                if self._secret in f"{cause!s}{cause!r}":
+                    current.__cause__ = current.__context__ = None
+                    current.__suppress_context__ = True
+                    break
+            current = cause if isinstance(cause, AgentflowError) else None
+        return exc
 
     def __repr__(self) -> str:
         return "Redactor(<hidden>)"
@@ -117,7 +166,7 @@ def api_error(
         status=status,
         type=etype,
         request_id=headers.get("request-id"),
-        body=body,
+        body=redact.deep(body),
         retry_after=retry_after_seconds(headers),
     )
 
@@ -130,7 +179,9 @@ def stream_error(data: bytes, request_id: str | None, redact: Redactor) -> Strea
         etype = body["type"] if body["type"] != "error" else None
     if message is None:
         message = "the server sent an error event"
-    return StreamError(redact(message), status=200, type=etype, request_id=request_id, body=body)
+    return StreamError(
+        redact(message), status=200, type=etype, request_id=request_id, body=redact.deep(body)
+    )
 
 
 def is_transient(exc: BaseException) -> bool:

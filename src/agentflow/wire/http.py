@@ -170,7 +170,8 @@ class HTTPCore:
             except httpx.HTTPError as exc:
                 retryable = retry == "all" or (retry == "safe" and isinstance(exc, _NOT_SENT))
                 if not retryable or attempt >= self.max_retries:
-                    raise transport_error(exc, f"{method} {path}", self.redact) from exc
+                    # the full URL: a wrong base URL is the usual cause, so name it
+                    raise transport_error(exc, f"{method} {url}", self.redact) from exc
                 delay = self.backoff.delay(attempt, self.random)
                 logger.debug(
                     "%s %s: %s; retry %d in %.3fs",

@@ -11,8 +11,9 @@ uvicorn runs inside the current event loop (asyncio) and is stopped, with every 
 when the block exits. ``with Emulator(...).run_in_thread() as emu:`` runs it on a background
 thread for synchronous code. Test knobs (all documented below): :meth:`emit`,
 :meth:`terminate`, :meth:`interrupt`, :meth:`delete`, :meth:`drop_streams`,
-:meth:`stream_error`, :meth:`fail_next`, :meth:`create_session`, :meth:`send`, plus the
-:attr:`requests` log, :meth:`history`, :attr:`sessions` and the ``wait_for_*`` helpers.
+:meth:`stream_error`, :meth:`fail_next`, :meth:`disorder`, :meth:`create_session`,
+:meth:`send`, plus the :attr:`requests` log, :meth:`history`, :attr:`sessions` and the
+``wait_for_*`` helpers.
 
 ``Emulator(scenario, dialect=NAME)`` serves the same scenario on another wire instead
 (``"messages"``, ``"everruns"``, ``"m8tes"``): it returns that dialect's emulator.
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -222,6 +223,16 @@ class Emulator(LocalServer):
         await self._engine.wait_until(seen)
         return found[count - 1]
 
+    async def wait_until_quiet(self, session_id: str) -> None:
+        """Wait until the session's scripted agent has stopped: its turn ended or blocked,
+        and no queued input is left, so nothing more is emitted until something is sent.
+
+        The way to check that something did *not* happen, without sleeping. Waits without
+        limit: bound it with ``anyio.fail_after``.
+        """
+        sessions = self._engine.sessions
+        await self._engine.wait_until(lambda: not sessions[session_id].driving)
+
     # -- knobs ----------------------------------------------------------------------------
 
     def create_session(
@@ -261,6 +272,27 @@ class Emulator(LocalServer):
             return sum(self._engine.drop_streams(s) for s in targets)
 
         return self.call(drop)
+
+    def disorder(
+        self,
+        session_id: str,
+        *,
+        skip_live: Iterable[int] = (),
+        swap_live: Iterable[int] = (),
+        late: Iterable[int] = (),
+    ) -> None:
+        """Make the session's live stream skip, swap or delay stored events, counted from 1
+        over every event the session stores from its creation on (see
+        :class:`~agentflow.testing.managed_agents.disorder.Disorder`)."""
+        from .disorder import Disorder
+
+        def plan() -> None:
+            session = self._engine.get(session_id)
+            session.disorder = Disorder.of(
+                skip_live=skip_live, swap_live=swap_live, late=late, count=len(session.history)
+            )
+
+        self.call(plan)
 
     def stream_error(
         self,

@@ -247,6 +247,7 @@ class Engine:
                 if session.driver_gen == gen:
                     session.driving = False
                     session.cancel_scope = None
+                self.notify()  # tests wait for the driver to stop (emu.wait_until_quiet)
 
         self.spawn(drive)
 
@@ -288,6 +289,7 @@ class Engine:
         session.driving = False
         session.cancel_scope = None
         session.driver_gen += 1
+        self.notify()
 
     def interrupt(self, session: EmulatedSession) -> None:
         """``user.interrupt``: drop the turn in progress and queued input, idle with end_turn."""

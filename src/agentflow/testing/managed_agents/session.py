@@ -11,6 +11,7 @@ import anyio
 from .._frames import CLOSE, DROP, Frame
 from .._frames import Subscriber as BaseSubscriber
 from ..scenario import Step
+from .disorder import Disorder
 
 __all__ = ["CLOSE", "DROP", "EmulatedSession", "Frame", "PendingCall", "Subscriber", "TurnState"]
 
@@ -83,6 +84,8 @@ class EmulatedSession:
     driver_gen: int = 0
     cancel_scope: anyio.CancelScope | None = None
     deleted: bool = False
+    disorder: Disorder | None = None
+    """A test's plan to skip, swap or delay events on the live stream (``emu.disorder``)."""
     usage: dict[str, int] = field(
         default_factory=lambda: {
             "input_tokens": 0,
@@ -104,8 +107,11 @@ class EmulatedSession:
 
     def store(self, event: dict[str, Any]) -> None:
         """Append a stored event to history and send it to every connection that wants it."""
-        self.history.append(event)
         self.by_id[event["id"]] = event
+        if self.disorder is not None:
+            self.disorder.store(event, self.history, self.broadcast)
+            return
+        self.history.append(event)
         self.broadcast(event)
 
     def broadcast(self, event: dict[str, Any]) -> None:
