@@ -62,7 +62,7 @@ async def test_a_streaming_create_names_the_run_at_once_and_streams_its_text() -
 
 async def test_stream_text_and_a_reply_continue_the_same_run() -> None:
     scenario = Scenario([Turn([Say(TEXT)]), Turn([Say("And the second part of it.")])])
-    async with Emulator(scenario, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(scenario) as emu, client_for(emu) as client:
         with anyio.fail_after(10):
             chunks = [c async for c in client.runs.stream_text(message="hi")]
             reply = await client.runs.reply(1, message="go on")
@@ -91,7 +91,7 @@ async def test_a_non_streaming_create_then_poll() -> None:
 
 
 async def test_a_replayed_key_joins_the_run_and_a_finished_one_is_a_conflict() -> None:
-    async with Emulator(GATED, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(GATED) as emu, client_for(emu) as client:
         with anyio.fail_after(10):
             first = await client.runs.create(message="x", stream=False, idempotency_key="job-1")
             await emu.wait_for_status(first.id, "awaiting_approval")
@@ -120,7 +120,7 @@ async def test_gates_are_listed_approved_answered_and_refusals_are_typed() -> No
             )
         ]  # fmt: skip
     )
-    async with Emulator(scenario, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(scenario) as emu, client_for(emu) as client:
         with anyio.fail_after(10):
             run = await client.runs.create(message="post", stream=False)
             await emu.wait_for_status(run.id, "awaiting_approval")
@@ -147,7 +147,7 @@ async def test_gates_are_listed_approved_answered_and_refusals_are_typed() -> No
 
 
 async def test_permission_mode_and_cancel() -> None:
-    async with Emulator(GATED, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(GATED) as emu, client_for(emu) as client:
         with anyio.fail_after(10):
             run = await client.runs.create(message="x", stream=False)
             await emu.wait_for_status(run.id, "awaiting_approval")
@@ -198,7 +198,7 @@ async def test_raise_on_error_reports_a_failed_run() -> None:
     scenario = Scenario(
         [Turn([Say("Starting."), Error("rate_limit", "exhausted", "Model limit.")])]
     )
-    async with Emulator(scenario, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(scenario) as emu, client_for(emu) as client:
         with anyio.fail_after(10):
             with pytest.raises(StreamError, match="Model limit."):
                 [c async for c in client.runs.stream_text(message="x", raise_on_error=True)]
@@ -220,7 +220,7 @@ def test_the_sync_text_helpers_stream_a_run_and_re_attach_to_it() -> None:
 
 
 async def test_a_stream_on_its_own_parks_at_a_gate_and_goes_on_when_iterated_again() -> None:
-    async with Emulator(GATED, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(GATED) as emu, client_for(emu) as client:
         emu.hold()
         with anyio.fail_after(10):
             stream = await client.runs.create(message="x")

@@ -12,6 +12,7 @@ from agentflow.core.context import Context
 from agentflow.core.events import Event
 from agentflow.m8tes import M8tesClient
 from agentflow.testing import Burst, Emulator, Faults, Say, Scenario, Tool, Turn
+from agentflow.testing.m8tes import M8tesEmulator
 
 TEXT = "I will look at the build host first and then report what I found there."
 LONG = Scenario([Turn([Say(TEXT), Burst(40, "line"), Say("That is all of it.")])])
@@ -34,7 +35,7 @@ def _stream_gets(emu: Emulator, run_id: int = 1) -> int:
 
 async def test_a_stream_cut_mid_run_is_re_attached_and_nothing_is_dispatched_twice() -> None:
     rec = Recorder()
-    async with Emulator(LONG, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(LONG) as emu, client_for(emu) as client:
         emu.hold()
         with anyio.fail_after(15):
             run = await client.runs.create(message="go")
@@ -70,7 +71,7 @@ async def test_a_cut_while_a_gate_is_open_waits_for_the_answer_then_re_attaches(
         order.append(f"deciding, {_stream_gets(emu)} re-attaches so far")
         return Deny("Not on this host.")
 
-    async with Emulator(GATED, dialect="m8tes") as emu:
+    async with M8tesEmulator(GATED) as emu:
         http = httpx.AsyncClient(transport=cutter, timeout=10)
         client = client_for(emu, http_client=http)
         emu.hold()
@@ -100,7 +101,7 @@ async def test_a_run_that_finished_while_cut_off_ends_with_its_final_state() -> 
         parked.set()
         await go_on.wait()
 
-    async with Emulator(LONG, dialect="m8tes") as emu:
+    async with M8tesEmulator(LONG) as emu:
         async with client_for(emu, sleep=sleep) as client:
             emu.hold()
             with anyio.fail_after(15):
@@ -139,7 +140,7 @@ async def test_re_attaches_that_bring_nothing_new_give_up_after_max_attempts(
     faults: Faults,
 ) -> None:
     rec = Recorder()
-    async with Emulator(LONG.with_faults(**faults.__dict__), dialect="m8tes") as emu:
+    async with M8tesEmulator(LONG.with_faults(**faults.__dict__)) as emu:
         client = M8tesClient(
             api_key=emu.api_key, base_url=emu.base_url, backoff=QUICK, max_attempts=3,
             stale_after=0.3,
@@ -164,7 +165,7 @@ async def test_transient_http_errors_on_every_call_are_retried_and_change_nothin
         return Deny("Not here.")
 
     flaky = GATED.with_faults(http_error_rate=0.3, http_error_statuses=(503, 429), seed=7)
-    async with Emulator(flaky, dialect="m8tes") as emu, client_for(emu, max_retries=6) as client:
+    async with M8tesEmulator(flaky) as emu, client_for(emu, max_retries=6) as client:
         emu.hold()
         with anyio.fail_after(20):
             run = await client.runs.create(message="go")

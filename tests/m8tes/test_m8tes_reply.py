@@ -9,7 +9,8 @@ from m8tes_app import Recorder, client_for
 
 from agentflow import Allow, ConflictError, MemoryCheckpointStore
 from agentflow.m8tes.track import Progress
-from agentflow.testing import Emulator, Error, Say, Scenario, Tool, Turn
+from agentflow.testing import Error, Say, Scenario, Tool, Turn
+from agentflow.testing.m8tes import M8tesEmulator
 
 SCENARIO = Scenario(
     [
@@ -35,7 +36,7 @@ async def test_a_reply_turn_with_a_gate_is_placed_exactly_after_its_re_attach() 
     def fine() -> Allow:
         return Allow()
 
-    async with Emulator(SCENARIO, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(SCENARIO) as emu, client_for(emu) as client:
         with anyio.fail_after(15):
             run = await client.runs.create(message="start")
             first = await rec.app.run(client, run.id, checkpoint=store)
@@ -61,7 +62,7 @@ async def test_a_reply_turn_with_a_gate_is_placed_exactly_after_its_re_attach() 
 
 async def test_a_reply_to_a_run_still_working_is_refused_clearly() -> None:
     rec = Recorder()
-    async with Emulator(SCENARIO, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(SCENARIO) as emu, client_for(emu) as client:
         with anyio.fail_after(15):
             await client.runs.create(message="start", stream=False)
             await client.runs.poll(1, interval=0.01)

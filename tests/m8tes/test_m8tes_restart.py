@@ -17,7 +17,8 @@ from typing import Any
 import anyio
 import pytest
 
-from agentflow.testing import Emulator, Say, Scenario, Tool, Turn
+from agentflow.testing import Say, Scenario, Tool, Turn
+from agentflow.testing.m8tes import M8tesEmulator
 
 CHILD = Path(__file__).with_name("m8tes_restart_child.py")
 DIED = 17
@@ -40,7 +41,7 @@ async def _child(cfg: dict[str, Any], mode: str) -> subprocess.CompletedProcess[
 
 
 async def _kill_then_restart(tmp_path: Path, mode: str) -> dict[str, Any]:
-    async with Emulator(GATED, dialect="m8tes") as emu:
+    async with M8tesEmulator(GATED) as emu:
         emu.hold()
         cfg = {
             "base_url": emu.base_url,

@@ -10,6 +10,7 @@ from m8tes_app import Recorder, client_for, released_when_attached
 from agentflow import Allow, Context, Deny
 from agentflow.m8tes import DECLINED
 from agentflow.testing import Emulator, Question, Say, Scenario, Tool, Turn
+from agentflow.testing.m8tes import M8tesEmulator
 
 TEXT = "I will look at the build host first and then report what I found there."
 AFTER = "The cache holds two entries, a and b."
@@ -40,7 +41,7 @@ async def test_a_gate_denied_by_a_policy_gets_one_deny_and_every_frame_once() ->
     def staging_only() -> Deny:
         return Deny(DENIAL)
 
-    async with Emulator(GATED, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(GATED) as emu, client_for(emu) as client:
         emu.hold()  # the turn waits before its end until the client is attached again
         with anyio.fail_after(15):
             run = await client.runs.create(message="check the host", human_in_the_loop=True)
@@ -76,7 +77,7 @@ async def test_allow_remember_and_a_reply_on_the_same_run() -> None:
     def trusted() -> Allow:
         return Allow(remember=True)
 
-    async with Emulator(GATED, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(GATED) as emu, client_for(emu) as client:
         with anyio.fail_after(15):
             run = await client.runs.create(message="check the host")
             first = await rec.app.run(client, run.id)
@@ -117,7 +118,7 @@ async def test_a_question_is_answered_by_on_question() -> None:
         asked.append((question, list(options)))
         return options[-1]
 
-    async with Emulator(QUESTION, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(QUESTION) as emu, client_for(emu) as client:
         with anyio.fail_after(15):
             run = await client.runs.create(message="post it", human_in_the_loop=True)
             result = await rec.app.run(client, run.id)
@@ -141,7 +142,7 @@ async def test_without_a_handler_a_question_is_declined_and_without_a_policy_den
                Tool("bash", {"command": "ls"}, permission="always_ask"), Say("Done.")])]
     )  # fmt: skip
     rec = Recorder()
-    async with Emulator(scenario, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(scenario) as emu, client_for(emu) as client:
         with anyio.fail_after(15):
             run = await client.runs.create(message="go", human_in_the_loop=True)
             result = await rec.app.run(client, run.id)
@@ -164,7 +165,7 @@ async def test_attaching_to_a_parked_run_answers_its_gate_first() -> None:
     def fine() -> Allow:
         return Allow()
 
-    async with Emulator(GATED, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(GATED) as emu, client_for(emu) as client:
         with anyio.fail_after(15):
             run = await client.runs.create(message="x", stream=False)
             await emu.wait_for_status(run.id, "awaiting_approval")
@@ -204,7 +205,7 @@ async def test_ctx_interrupt_cancels_the_run_and_ends_the_turn() -> None:
             await ctx.interrupt()
 
     scenario = Scenario([Turn([Say(TEXT), Say(AFTER)])], step_delay=0.01)
-    async with Emulator(scenario, dialect="m8tes") as emu:
+    async with M8tesEmulator(scenario) as emu:
         async with client_for(emu) as client:
             with anyio.fail_after(15):
                 run = await client.runs.create(message="go")
@@ -224,7 +225,7 @@ async def test_replay_true_dispatches_the_run_again_and_replay_false_is_refused(
     def fine() -> Allow:
         return Allow()
 
-    async with Emulator(GATED, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(GATED) as emu, client_for(emu) as client:
         emu.hold()
         with anyio.fail_after(15):
             run = await client.runs.create(message="x")
@@ -258,7 +259,7 @@ async def test_ctx_send_posts_a_reply_the_run_queues() -> None:
             replies.extend(await ctx.send({"message": "and then?", "human_in_the_loop": False}))
 
     scenario = Scenario([Turn([Say(TEXT)]), Turn([Say("Then nothing.")])], step_delay=0.005)
-    async with Emulator(scenario, dialect="m8tes") as emu, client_for(emu) as client:
+    async with M8tesEmulator(scenario) as emu, client_for(emu) as client:
         with anyio.fail_after(15):
             run = await client.runs.create(message="go")
             result = await rec.app.run(client, run.id)
