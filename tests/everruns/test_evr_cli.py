@@ -81,14 +81,16 @@ def test_the_emulator_command_serves_both_everruns_surfaces() -> None:
     try:
         assert proc.stdout is not None
         url = proc.stdout.readline().split("listening on ")[1].split()[0]
-        agent_url = proc.stdout.readline().split("surface: ")[1].strip()
+        banner = [proc.stdout.readline() for _ in range(4)]  # key, export, then the surface
+        assert "channel surface: " in banner[-1], banner
+        agent_url = banner[-1].split("surface: ")[1].strip()
         with httpx.Client(timeout=5) as client:
             made = client.post(f"{url}/v1/sessions", headers={"authorization": "evr_pat_cli"},
                                json={"title": "cli"})  # fmt: skip
             seen = client.get(f"{agent_url}/sessions/{made.json()['id']}",
                               headers={"authorization": "Bearer evr_pat_cli"})  # fmt: skip
             wrong = client.get(f"{url}/v1/sessions", headers={"authorization": "nope"})
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # 0: stopped (Ctrl-C gives 130)
         code = proc.wait(timeout=10)
     finally:
         if proc.poll() is None:

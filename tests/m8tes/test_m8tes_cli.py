@@ -69,8 +69,9 @@ def test_the_emulator_command_serves_the_m8tes_runs_api() -> None:
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert "listening on http://127.0.0.1:" in line and line.split()[4].endswith("/api/v2")
+        assert "listening on http://127.0.0.1:" in line, line
         url = line.split("listening on ")[1].split()[0]
+        assert url.endswith("/api/v2"), url
 
         async def use() -> list[str]:
             async with M8tesClient(api_key="m8_cli_key_0123456789", base_url=url) as client:
@@ -78,7 +79,7 @@ def test_the_emulator_command_serves_the_m8tes_runs_api() -> None:
                     return [c async for c in client.runs.stream_text(message="hi")]
 
         chunks = anyio.run(use)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # 0: stopped (Ctrl-C gives 130)
         code = proc.wait(timeout=10)
     finally:
         if proc.poll() is None:

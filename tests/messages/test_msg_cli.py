@@ -92,7 +92,7 @@ def test_the_emulator_command_serves_the_messages_api(tmp_path: Path) -> None:
             wrong = client.post(
                 "/v1/messages", json=body, headers={**headers, "authorization": "Bearer x"}
             )
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # 0: stopped (Ctrl-C gives 130)
         code = proc.wait(timeout=10)
     finally:
         if proc.poll() is None:
