@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -79,8 +80,10 @@ class Context:
         self.fencing_token: int | None = None
         """Inside a tool: the session lease's fencing token (scale-out), else ``None``."""
         self._sender = sender
-        self._events: dict[str, Event] = {}
-        self._calls: dict[str, Event] = {}
+        # OrderedDict: dropping the oldest is O(1) (a plain dict's first key is found by
+        # scanning past the slots of the keys already deleted, which grows with every drop)
+        self._events: OrderedDict[str, Event] = OrderedDict()
+        self._calls: OrderedDict[str, Event] = OrderedDict()
         self._stop = [False]  # shared with the contexts made by for_call()
 
     @property
@@ -125,12 +128,12 @@ class Context:
             calls = self._calls
             calls[event_id] = event
             if len(calls) > self.max_remembered_calls:
-                del calls[next(iter(calls))]
+                calls.popitem(last=False)
             return
         events = self._events
         events[event_id] = event
         if len(events) > self.max_remembered:
-            del events[next(iter(events))]
+            events.popitem(last=False)
 
     def event_by_id(self, event_id: str) -> Event | None:
         """The remembered event with this id, or ``None`` (see :meth:`remember`)."""

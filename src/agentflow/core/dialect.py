@@ -94,6 +94,14 @@ class Dialect:
     """Every event ``type`` the dialect decodes to its own class. A subclass that sets it
     registers them for the typo checks of ``@app.on(...)`` when the class is made
     (:mod:`agentflow.core.known`; :func:`register_known_types` does it by hand)."""
+    inert_types: frozenset[str] = frozenset()
+    """Event types the run loop need not ask about: for every event of these types,
+    :meth:`calls` is empty and :meth:`settled`, :meth:`pause`, :meth:`turn_end`,
+    :meth:`terminal`, :meth:`severity` and :meth:`usage` are ``None``. It is a speed hint
+    (most events of a stream are text, thinking or spans, and skipping five questions for
+    each is a sizeable part of a run's cost per event); the default, empty, asks about every
+    event, which is always correct. A type listed here wrongly would lose calls, so list only
+    types whose answers cannot depend on an event's data."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -36,7 +36,7 @@ class EventPath:
     letting it end the run; the router still sees the event.
     """
 
-    __slots__ = ("app", "dialect", "on_error", "router")
+    __slots__ = ("_inert", "app", "dialect", "on_error", "router")
 
     def __init__(
         self,
@@ -50,14 +50,16 @@ class EventPath:
         self.router = router
         self.dialect = dialect if dialect is not None else getattr(router, "dialect", None)
         self.on_error = on_error
+        # the types the router need not see: the dialect's hint (Dialect.inert_types)
+        self._inert = self.dialect.inert_types if self.dialect is not None else frozenset()
 
     async def __call__(self, event: Event, ctx: Context) -> None:
         ctx.remember(event)
-        router = self.router
-        if router is None or self.dialect is None:
+        router, dialect = self.router, self.dialect
+        if router is None or dialect is None or event.type in self._inert:
             await self._dispatch(event, ctx)
             return
-        pause = self.dialect.pause(event)
+        pause = dialect.pause(event)
         if pause is None:
             router.observe(event, ctx)
             await self._dispatch(event, ctx)

@@ -233,18 +233,21 @@ async def _follow(
         if attached is not None:
             return attached
     turn_started = not echo_ids
+    inert = dialect.inert_types  # types that never end a turn or the session
     async for event in channel:
         tally.count(event)
         if not turn_started and event.id in echo_ids:
             turn_started = True
         await path(event, ctx)
-        tally.after(event, turn_started)
-        terminal = dialect.terminal(event)
-        if terminal is not None:
-            return terminal
+        asked = event.type not in inert
+        tally.after(event, turn_started, asked)
+        if asked:
+            terminal = dialect.terminal(event)
+            if terminal is not None:
+                return terminal
         if turn_started:
             if until == "end_turn":
-                reason = dialect.turn_end(event)
+                reason = dialect.turn_end(event) if asked else None
                 if reason is not None:
                     return reason
             elif target is not None and event.id == target:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from .results import RunResult, TokenUsage
@@ -22,8 +21,8 @@ class Tally:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.started = time.perf_counter()
-        self.counts: Counter[str] = Counter()
-        self.text = ""
+        self.counts: dict[str, int] = {}  # (a plain dict: a Counter's += is slower)
+        self._message: Event | None = None  # the last completed message; its text is the run's
         self.first: float | None = None
         self.first_token: float | None = None
         self.last_id: str | None = None
@@ -34,21 +33,30 @@ class Tally:
         """Count an event as it arrives."""
         if self.first is None:
             self.first = time.perf_counter() - self.started
-        self.counts[event.type] += 1
+        counts = self.counts
+        kind = event.type
+        counts[kind] = counts.get(kind, 0) + 1
         self.last_id = event.id or self.last_id
 
-    def after(self, event: Event, turn_started: bool) -> None:
-        """Take what the run reports from an event once it was handled."""
+    def after(self, event: Event, turn_started: bool, asked: bool = True) -> None:
+        """Take what the run reports from an event once it was handled.
+
+        ``asked=False`` (a type of the dialect's ``inert_types``): it reports no usage."""
         kind = event.kind
         if kind == "message.delta" or kind == "message.completed":
             if self.first_token is None and turn_started:
                 self.first_token = time.perf_counter() - self.started
             if kind == "message.completed" and turn_started:
-                self.text = event.text
-        usage = self.dialect.usage(event)
+                self._message = event  # joined into text once, when the result is made
+        usage = self.dialect.usage(event) if asked else None
         if usage is not None:
             self.input_tokens += usage.input_tokens
             self.output_tokens += usage.output_tokens
+
+    @property
+    def text(self) -> str:
+        """The text of the last message completed in the turn (``""`` before one)."""
+        return self._message.text if self._message is not None else ""
 
     def result(self, session_id: str, stop_reason: str, router: ActionsRouter | None) -> RunResult:
         """The :class:`~agentflow.RunResult` so far."""

@@ -61,6 +61,10 @@ _REPLY_KEY = {
 _IDLES = frozenset({"session.status_idle", "session.thread_status_idle"})
 _TERMINAL = {"session.status_terminated": "terminated", "session.deleted": "deleted"}
 _SEVERITIES = frozenset({"retrying", "exhausted", "terminal"})
+_ASKED = frozenset(
+    {"agent.custom_tool_use", *_GATED, *_REPLY_KEY, *_IDLES, *_TERMINAL}
+    | {"session.error", "span.model_request_end"}
+)  # every type a method below looks at; the others are inert
 
 
 def needs_confirmation(event: Any) -> bool:
@@ -88,6 +92,7 @@ class ManagedAgentsDialect(Dialect):
 
     name = "managed_agents"
     known_types = EVENT_TYPES
+    inert_types = EVENT_TYPES - _ASKED
 
     def calls(self, event: Event) -> Sequence[Call]:
         kind = event.type
