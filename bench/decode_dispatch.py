@@ -25,7 +25,7 @@ of each row is kept. Rows:
   Events)`` (``construct_type`` on the 44-member union), exactly as ``Stream.__stream__``
   does; then the same dict call on ``.type``. It runs on ``--sdk-events`` events (it is slow).
 
-Targets: agentflow >= 0.6x the floor and >= 8x the official SDK. What OpenTelemetry tracing
+Targets: agentflow >= 0.8x the floor and >= 8x the official SDK. What OpenTelemetry tracing
 adds to the agentflow row (and to ``app.run``) is measured by ``bench/telemetry.py``.
 """
 
@@ -233,7 +233,7 @@ async def measure(args: argparse.Namespace) -> bool:
     )
     ours = rates[rows[2][0]]
     print()
-    ok = verdict("agentflow / floor", ours / floor_rate, ">= 0.6", ours / floor_rate >= 0.6)
+    ok = verdict("agentflow / floor", ours / floor_rate, ">= 0.8", ours / floor_rate >= 0.8)
     ok &= verdict("agentflow / official SDK", ours / sdk_rate, ">= 8", ours / sdk_rate >= 8)
     return ok
 
