@@ -6,8 +6,10 @@ Every response carries a ``request-id`` header; errors use the JSON envelope
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import operator
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -136,27 +138,38 @@ def _query_list(request: Request, name: str) -> list[str]:
     return request.query_params.getlist(f"{name}[]") + request.query_params.getlist(name)
 
 
+_COMPARE: dict[str, Callable[[datetime, datetime], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stamp(raw: str) -> datetime:
+    """A stored ``processed_at``, parsed once: every history page of a long session filters
+    the whole session by time, and parsing each stamp again made those reads grow with it."""
+    return parse_time(raw)
+
+
 def _time_filter(request: Request, field: str) -> Callable[[dict[str, Any]], bool] | None:
     bounds = []
     for op in ("gt", "gte", "lt", "lte"):
         raw = request.query_params.get(f"created_at[{op}]")
         if raw is not None:
-            bounds.append((op, parse_time(raw)))
+            bounds.append((_COMPARE[op], parse_time(raw)))
     if not bounds:
         return None
+    if len(bounds) == 1:  # the usual query: one bound (a reader's cursor)
+        (compare, bound), stamp = bounds[0], _stamp
+        return lambda item: compare(stamp(item[field]), bound)
 
     def check(item: dict[str, Any]) -> bool:
-        when = parse_time(item[field])
-        for op, bound in bounds:
-            if not _compare(op, when, bound):
-                return False
-        return True
+        when = _stamp(item[field])
+        return all(compare(when, bound) for compare, bound in bounds)
 
     return check
-
-
-def _compare(op: str, when: datetime, bound: datetime) -> bool:
-    return {"gt": when > bound, "gte": when >= bound, "lt": when < bound, "lte": when <= bound}[op]
 
 
 def _page(
@@ -168,7 +181,9 @@ def _page(
     if order == "desc":
         items = items[: max(snapshot, 0)][::-1]
     checks = [f for f in filters.values() if f is not None]
-    if checks:
+    if len(checks) == 1:
+        items = list(filter(checks[0], items))
+    elif checks:
         items = [item for item in items if all(check(item) for check in checks)]
     return paginate(items, limit=limit, start=start, snapshot=snapshot, render=lambda e: e)
 
