@@ -1,4 +1,5 @@
-"""Helpers for the cluster tests: wait on Redis keys as events, follow child processes."""
+"""Helpers for the cluster tests: wait on Redis keys as events, read streams, follow child
+processes."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ async def expiry_watch(client: aioredis.Redis) -> AsyncIterator[Callable[[str], 
     try:
         yield wait
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
 
 
 @contextlib.asynccontextmanager
@@ -59,7 +60,21 @@ async def keyspace_watch(
     try:
         yield until
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+
+
+async def stream_fields(client: aioredis.Redis, key: str) -> list[dict[str, str]]:
+    """The fields of every entry of the stream ``key``, in order, read by a client that
+    decodes replies (``decode_responses=True``: every field name and value is ``str``)."""
+    entries = await client.xrange(key)
+    assert entries is not None, f"XRANGE {key} gave no reply"
+    read = []
+    for _, fields in entries:
+        assert fields is not None, f"an entry of {key} has no fields"
+        decoded = {k: v for k, v in fields.items() if isinstance(k, str) and isinstance(v, str)}
+        assert len(decoded) == len(fields), "the client must decode replies"
+        read.append(decoded)
+    return read
 
 
 class Process:

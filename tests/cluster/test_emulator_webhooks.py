@@ -142,7 +142,7 @@ async def test_the_emulator_command_delivers_signed_webhooks() -> None:
                 line = await anyio.to_thread.run_sync(proc.stdout.readline)
                 url = line.split("listening on ")[1].split()[0]
                 async with httpx.AsyncClient(base_url=url + "/v1", timeout=5) as client:
-                    body = {"agent": "a", "environment_id": "e"}
+                    body: dict[str, Any] = {"agent": "a", "environment_id": "e"}
                     body["initial_events"] = [user_message("hi")]
                     created = await client.post("/sessions", headers=HEADERS, json=body)
                 await arrived.wait()

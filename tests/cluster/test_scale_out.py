@@ -137,7 +137,9 @@ async def test_three_workers_survive_a_kill_and_a_zombie_answering_each_call_onc
                 item = await aredis.blpop(["held"], timeout=1)  # a wait, re-issued
                 if item is None:
                     continue
-                pid, sid, call_id = item[1].split()
+                value = item[1]
+                assert isinstance(value, str)  # the client decodes replies
+                pid, sid, call_id = value.split()
                 held[int(pid)] = (sid, call_id)
             victim.proc.kill()
             killed_at = time.monotonic()

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from standardwebhooks import Webhook
+from support import stream_fields
 
 from agentflow.cluster import SessionIndex, webhook_app
 from agentflow.testing import LocalServer
@@ -68,7 +69,7 @@ async def post(server: Receiver, body: str, headers: dict[str, str]) -> httpx.Re
 
 
 async def queued(aredis: aioredis.Redis) -> list[dict[str, str]]:
-    return [fields for _, fields in await aredis.xrange("agentflow:{wake}:stream")]
+    return await stream_fields(aredis, "agentflow:{wake}:stream")
 
 
 async def test_a_signed_webhook_queues_one_wake_up(

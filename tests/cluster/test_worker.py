@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 import pytest
 import redis.asyncio as aioredis
-from support import expiry_watch
+from support import expiry_watch, stream_fields
 
 from agentflow.cluster import Leases, RedisCheckpointStore, Wake, WakeQueue, Worker
 from agentflow.testing.redis_server import RedisServer
@@ -233,7 +233,7 @@ async def test_a_failed_work_is_retried_then_buried(redis_url: str, queue: WakeQ
     assert [token for _, token in calls.calls] == [1, 2]  # each time under a fresh lease
     assert worker.outcomes == {"failed": 2, "buried": 1}
     assert await queue.pending() == 0
-    [(_, fields)] = await queue.redis.xrange(queue.keys.dead)
+    [fields] = await stream_fields(queue.redis, queue.keys.dead)
     assert fields["session"] == "s1" and fields["why"] == "delivered 3 times"
 
 

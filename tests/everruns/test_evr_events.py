@@ -88,11 +88,10 @@ def test_conveniences() -> None:
     failure = {"tool_call_id": "call_1", "success": False, "status": "timeout", "error": "too slow"}
     bad = parse_event(envelope("tool.completed", failure))
     assert (ok.kind, ok.text, ok.error) == ("tool.completed", "42", None)
-    assert bad.kind == "tool.failed" and (bad.error.type, bad.error.message) == (
-        "timeout",
-        "too slow",
-    )
+    assert bad.kind == "tool.failed" and bad.error is not None
+    assert (bad.error.type, bad.error.message) == ("timeout", "too slow")
     failed = parse_event(envelope("turn.failed", {"error": "boom", "error_code": "llm_error"}))
+    assert failed.error is not None
     assert (failed.error.type, failed.error.message) == ("llm_error", "boom")
     assert failed.is_final_response() and not delta.is_final_response()
     assert delta.error is None and delta.tool_name is None and delta.call_id is None

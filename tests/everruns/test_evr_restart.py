@@ -19,7 +19,7 @@ import pytest
 from evr_support import posts, turn_ids
 
 from agentflow import SqliteCheckpointStore
-from agentflow.testing import CustomTool, Say, Scenario, Turn
+from agentflow.testing import CustomTool, Say, Scenario, Step, Turn
 from agentflow.testing.everruns import EverrunsEmulator
 
 CHILD = Path(__file__).with_name("evr_restart_child.py")
@@ -34,8 +34,8 @@ async def _child(cfg: dict[str, Any], **changes: Any) -> subprocess.CompletedPro
 
 
 async def _kill_then_restart(tmp_path: Path, mode: str, calls: int = 2) -> dict[str, Any]:
-    steps = [Say(WORDS), *(CustomTool("record", {"n": n}) for n in range(1, calls + 1)),
-             Say(WORDS), Say("finished")]  # fmt: skip
+    steps: list[Step] = [Say(WORDS), *(CustomTool("record", {"n": n}) for n in range(1, calls + 1)),
+                         Say(WORDS), Say("finished")]  # fmt: skip
     db = tmp_path / "checkpoint.sqlite"
     async with EverrunsEmulator(Scenario([Turn(steps)])) as emu:
         sid = emu.create_session()

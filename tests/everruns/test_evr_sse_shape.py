@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from agentflow.wire.sse import SSEDecoder, SSEFrame
 
-_chars = st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",))
+_chars = st.characters(blacklist_characters="\r\n", blacklist_categories=["Cs"])
 values = st.text(_chars, max_size=10) | st.sampled_from(["", " ", "a:b", "a\0b", "12", "1x"])
 
 

@@ -25,12 +25,12 @@ from evr_support import (
 from agentflow import Backoff, Context, Event, TransportError
 from agentflow.everruns import EverrunsClient, EverrunsStream
 from agentflow.everruns.events import InvalidEvent, StreamConnected, StreamDisconnecting
-from agentflow.testing import CustomTool, Faults, Say, Scenario, Turn, Wait
+from agentflow.testing import CustomTool, Faults, Say, Scenario, Step, Turn, Wait
 from agentflow.testing.everruns import EverrunsEmulator
 
 WORDS = "one two three four five six seven eight nine ten eleven twelve thirteen"
-STEPS = [Say(WORDS), Say(WORDS), Say(WORDS), CustomTool("lookup", {"q": "x"}), Say(WORDS),
-         Say(WORDS), Say(WORDS)]  # fmt: skip
+STEPS: list[Step] = [Say(WORDS), Say(WORDS), Say(WORDS), CustomTool("lookup", {"q": "x"}),
+                     Say(WORDS), Say(WORDS), Say(WORDS)]  # fmt: skip
 LONG = Scenario([Turn(STEPS)], step_delay=0.05)  # about 2.5 s: long enough for 1 s cycles
 SHORT = Scenario([Turn(STEPS)], step_delay=0.01)
 BEAT = 0.05  # heartbeat interval: well under stale_after

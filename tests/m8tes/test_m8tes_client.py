@@ -44,16 +44,17 @@ def test_key_and_base_url_come_from_the_sdk_variables(monkeypatch: pytest.Monkey
 
 
 async def test_a_streaming_create_names_the_run_at_once_and_streams_its_text() -> None:
-    async with Emulator(Scenario([Turn([Say(TEXT)])]), dialect="m8tes") as emu:
-        async with client_for(emu) as client:
-            emu.hold()
-            with anyio.fail_after(10):
-                stream = await client.runs.create(message="hi", human_in_the_loop=True)
-                assert isinstance(stream, RunStream) and stream.id == 1  # from X-Run-Id
-                assert [f["type"] for f in emu.frames(1)][-1] != "done"  # before the end
-                emu.hold(False)
-                async with stream:
-                    chunks = [chunk async for chunk in stream.iter_text()]
+    emu = Emulator(Scenario([Turn([Say(TEXT)])]), dialect="m8tes")
+    assert isinstance(emu, M8tesEmulator)  # the dialect switch builds the m8tes emulator
+    async with emu, client_for(emu) as client:
+        emu.hold()
+        with anyio.fail_after(10):
+            stream = await client.runs.create(message="hi", human_in_the_loop=True)
+            assert isinstance(stream, RunStream) and stream.id == 1  # from X-Run-Id
+            assert [f["type"] for f in emu.frames(1)][-1] != "done"  # before the end
+            emu.hold(False)
+            async with stream:
+                chunks = [chunk async for chunk in stream.iter_text()]
     assert "".join(chunks) == stream.text == TEXT and len(chunks) > 1
     (create,) = [r for r in emu.requests if r.method == "POST"]
     assert create.body == {"message": "hi", "stream": True, "human_in_the_loop": True}
@@ -79,12 +80,13 @@ async def test_stream_text_and_a_reply_continue_the_same_run() -> None:
 
 
 async def test_a_non_streaming_create_then_poll() -> None:
-    async with Emulator(Scenario([Turn([Say(TEXT)])]), dialect="m8tes") as emu:
-        async with client_for(emu) as client:
-            with anyio.fail_after(10):
-                run = await client.runs.create(message="hi", stream=False, metadata={"job": 3})
-                assert isinstance(run, Run) and run.status == "running"
-                done = await client.runs.poll(run.id, interval=0.01)
+    emu = Emulator(Scenario([Turn([Say(TEXT)])]), dialect="m8tes")
+    assert isinstance(emu, M8tesEmulator)  # the dialect switch builds the m8tes emulator
+    async with emu, client_for(emu) as client:
+        with anyio.fail_after(10):
+            run = await client.runs.create(message="hi", stream=False, metadata={"job": 3})
+            assert isinstance(run, Run) and run.status == "running"
+            done = await client.runs.poll(run.id, interval=0.01)
     assert (done.status, done.output, done.stop_reason) == ("completed", TEXT, "end_turn")
     assert emu.requests[0].body == {"message": "hi", "stream": False, "metadata": {"job": 3}}
     assert emu.requests[0].idempotency_key
@@ -162,12 +164,13 @@ async def test_permission_mode_and_cancel() -> None:
 
 
 async def test_a_finished_run_re_attached_gives_its_final_state() -> None:
-    async with Emulator(Scenario([Turn([Say(TEXT)])]), dialect="m8tes") as emu:
-        async with client_for(emu) as client:
-            with anyio.fail_after(10):
-                run = await client.runs.create(message="x", stream=False)
-                await client.runs.poll(run.id, interval=0.01)
-                events = [e async for e in client.runs.stream(run.id)]
+    emu = Emulator(Scenario([Turn([Say(TEXT)])]), dialect="m8tes")
+    assert isinstance(emu, M8tesEmulator)  # the dialect switch builds the m8tes emulator
+    async with emu, client_for(emu) as client:
+        with anyio.fail_after(10):
+            run = await client.runs.create(message="x", stream=False)
+            await client.runs.poll(run.id, interval=0.01)
+            events = [e async for e in client.runs.stream(run.id)]
     (status,) = events
     assert (status.type, status.kind, status.text, status.id) == (
         "run.completed", "turn.completed", TEXT, None,
@@ -211,9 +214,11 @@ def test_the_sync_text_helpers_stream_a_run_and_re_attach_to_it() -> None:
 
     asking = Scenario([Turn([Say(TEXT), Question("Which one?", ("a", "b")), Say("Thanks.")])])
     with M8tesEmulator(asking).run_in_thread() as emu:
-        options = {"api_key": emu.api_key, "base_url": emu.base_url}
-        chunks = list(stream_text_sync(message="hi", human_in_the_loop=True, **options))
-        again = list(iter_text_sync(1, **options))  # the run waits on its question
+        key, url = emu.api_key, emu.base_url
+        chunks = list(
+            stream_text_sync(message="hi", human_in_the_loop=True, api_key=key, base_url=url)
+        )
+        again = list(iter_text_sync(1, api_key=key, base_url=url))  # the run waits on its question
         status = emu.run(1).status
     assert "".join(chunks) == "".join(again) == TEXT and len(chunks) > 1
     assert status == "awaiting_approval"  # both streams ended quietly at the gate

@@ -11,7 +11,15 @@ from agentflow import Allow, DecodeError, Deny
 from agentflow.core.dialect import Call, TokenCount
 from agentflow.m8tes import DECLINED, M8TES, UnknownEvent, parse_frame
 from agentflow.m8tes.dialect import FRAME_TYPES
-from agentflow.m8tes.events import KNOWN_TYPES, RunStatus, attach
+from agentflow.m8tes.events import (
+    KNOWN_TYPES,
+    ErrorFrame,
+    MessageStart,
+    Metadata,
+    RunStatus,
+    TextDelta,
+    attach,
+)
 from agentflow.m8tes.models import Run
 
 ASK = {"questions": [{"question": "Which channel?", "header": "Channel",
@@ -90,18 +98,22 @@ def test_conveniences_read_the_camel_case_fields() -> None:
     start = parse_frame({"type": "tool-call-start", "toolCallId": "t1", "toolName": "bash"})
     assert (start.tool_name, start.call_id, start.tool_input) == ("bash", "t1", None)
     delta = parse_frame({"type": "text-delta", "id": "txt_9", "delta": "Hello"})
+    assert isinstance(delta, TextDelta)  # block_id, message_id... are their classes' own
     assert (delta.text, delta.block_id, delta.id) == ("Hello", "txt_9", None)  # no stream id yet
     message = parse_frame({"type": "message-start", "messageId": "m1"})
-    assert message.message_id == "m1"
+    assert isinstance(message, MessageStart) and message.message_id == "m1"
     error = parse_frame({"type": "error", "error": "Model limit.", "error_code": "rate_limit"})
+    assert isinstance(error, ErrorFrame)
     assert (error.error, error.error_code, error.is_final_response()) == (
         "Model limit.", "rate_limit", False,
     )  # fmt: skip
     died = parse_frame({"type": "SANDBOX_QUOTA_EXHAUSTED", "message": "no quota"})
     assert died.error == "SANDBOX_QUOTA_EXHAUSTED: no quota" and died.is_final_response()
     assert parse_frame({"type": "done"}).is_final_response()
-    assert parse_frame({"type": "metadata", "payload": {"run_id": 7}}).run_id == 7
-    assert parse_frame({"type": "metadata", "run_id": 8}).run_id == 8  # the SDK's fallback
+    metadata = parse_frame({"type": "metadata", "payload": {"run_id": 7}})
+    assert isinstance(metadata, Metadata) and metadata.run_id == 7
+    fallback = parse_frame({"type": "metadata", "run_id": 8})  # the SDK's fallback
+    assert isinstance(fallback, Metadata) and fallback.run_id == 8
     assert parse_frame({"type": "thinking-delta", "id": "r", "text": "hm"}).text == "hm"
 
 

@@ -15,7 +15,8 @@ from agentflow.m8tes.connection import Connection
 from agentflow.m8tes.reader import FrameReader
 from agentflow.m8tes.track import Accumulator, Progress
 
-RUN = [
+# Frames are JSON objects of mixed values, so the literal is typed as the reader takes it.
+RUN: list[dict[str, Any]] = [
     {"type": "metadata", "payload": {"run_id": 4}},
     {"type": "message-start", "messageId": "m1"},
     {"type": "text-start", "id": "t"},
@@ -99,7 +100,7 @@ def test_the_cursor_round_trips_and_foreign_cursors_are_refused() -> None:
 def test_a_reply_stream_is_placed_by_the_next_replay() -> None:
     # Turn one was taken up to its done; a frame came after it unseen (error_cleared).
     turn_one = [*RUN, {"type": "error_cleared", "reason": "provider_fallback"}]
-    turn_two = [
+    turn_two: list[dict[str, Any]] = [
         {"type": "metadata", "payload": {"run_id": 4}},
         {"type": "message-start", "messageId": "m2"},
         {"type": "text-delta", "id": "u", "delta": "Again"},

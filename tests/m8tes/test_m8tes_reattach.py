@@ -11,7 +11,7 @@ from agentflow import Deny, TransportError
 from agentflow.core.context import Context
 from agentflow.core.events import Event
 from agentflow.m8tes import M8tesClient
-from agentflow.testing import Burst, Emulator, Faults, Say, Scenario, Tool, Turn
+from agentflow.testing import Burst, Faults, Say, Scenario, Tool, Turn
 from agentflow.testing.m8tes import M8tesEmulator
 
 TEXT = "I will look at the build host first and then report what I found there."
@@ -29,7 +29,7 @@ GATED = Scenario(
 )
 
 
-def _stream_gets(emu: Emulator, run_id: int = 1) -> int:
+def _stream_gets(emu: M8tesEmulator, run_id: int = 1) -> int:
     return [r.path for r in emu.requests].count(f"/api/v2/runs/{run_id}/stream")
 
 

@@ -28,6 +28,13 @@ SCENARIO = Scenario(
 )
 
 
+def saved(store: MemoryCheckpointStore, session: str) -> Progress:
+    """The progress ``store`` holds for ``session``, which must have been saved."""
+    position = store.position(session)
+    assert position is not None, f"no position saved for {session}"
+    return Progress.from_cursor(position.cursor)
+
+
 async def test_a_reply_turn_with_a_gate_is_placed_exactly_after_its_re_attach() -> None:
     rec = Recorder()
     store = MemoryCheckpointStore()
@@ -40,7 +47,7 @@ async def test_a_reply_turn_with_a_gate_is_placed_exactly_after_its_re_attach() 
         with anyio.fail_after(15):
             run = await client.runs.create(message="start")
             first = await rec.app.run(client, run.id, checkpoint=store)
-            taken = Progress.from_cursor(store.position("1").cursor).count
+            taken = saved(store, "1").count
             second = await rec.app.run(client, run.id, send=["check the cache"], checkpoint=store)
         frames = emu.frames(run.id)
         paths = [r.path for r in emu.requests]
@@ -55,7 +62,7 @@ async def test_a_reply_turn_with_a_gate_is_placed_exactly_after_its_re_attach() 
     ids = rec.ids
     assert len(set(ids)) == len(ids)
     assert ids[-1] == f"1:{len(frames) - 1}"  # placed exactly once the replay was read
-    position = Progress.from_cursor(store.position("1").cursor)
+    position = saved(store, "1")
     assert (position.count, position.provisional) == (len(frames), False)
     assert [c.outcome for c in second.tool_calls] == ["allowed"]
 

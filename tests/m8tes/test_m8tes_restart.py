@@ -43,7 +43,7 @@ async def _child(cfg: dict[str, Any], mode: str) -> subprocess.CompletedProcess[
 async def _kill_then_restart(tmp_path: Path, mode: str) -> dict[str, Any]:
     async with M8tesEmulator(GATED) as emu:
         emu.hold()
-        cfg = {
+        cfg: dict[str, Any] = {  # JSON for the child; run_id is set once the run exists
             "base_url": emu.base_url,
             "api_key": emu.api_key,
             "db": str(tmp_path / "checkpoint.sqlite"),

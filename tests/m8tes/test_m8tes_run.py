@@ -182,7 +182,9 @@ async def test_attaching_to_a_parked_run_answers_its_gate_first() -> None:
 
 async def test_a_run_followed_on_its_create_stream_needs_no_re_attach() -> None:
     rec = Recorder()
-    async with Emulator(Scenario([Turn([Say(TEXT)])]), dialect="m8tes") as emu:
+    emu = Emulator(Scenario([Turn([Say(TEXT)])]), dialect="m8tes")
+    assert isinstance(emu, M8tesEmulator)  # the dialect switch builds the m8tes emulator
+    async with emu:
         async with client_for(emu) as client:
             with anyio.fail_after(10):
                 run = await client.runs.create(message="hi")

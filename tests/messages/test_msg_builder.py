@@ -42,7 +42,7 @@ async def sdk_final_message(data: bytes) -> dict[str, Any]:
             message = await stream.get_final_message()
     finally:
         await client.close()
-    return message.model_dump(mode="json", exclude_none=True)  # type: ignore[no-any-return]
+    return message.model_dump(mode="json", exclude_none=True)
 
 
 async def test_the_built_message_is_the_sdk_final_message() -> None:

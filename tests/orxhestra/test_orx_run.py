@@ -19,7 +19,7 @@ from agentflow import (
     SessionBusyError,
     user_message,
 )
-from agentflow.orxhestra import AgentFailed, OrxhestraSource
+from agentflow.orxhestra import AgentFailed, OrxhestraEvent, OrxhestraSource
 from agentflow.plugins import Allow
 from agentflow.testing import CustomTool, Error, Say, Scenario, Turn
 from agentflow.testing.orxhestra import scenario_runner
@@ -95,6 +95,7 @@ async def test_an_error_report_ends_the_run_with_error() -> None:
     result = await run(app, source, send=["go"])
     assert result.stop_reason == "error" and not result.ok
     (error,) = errors
+    assert isinstance(error, OrxhestraEvent)  # orxhestra's own fields are read through it
     assert error.error == "api_error: the scripted model call failed"
     assert error.metadata == {"error": True, "exception_type": "ScriptedModelError"}
     assert error.dialect.severity(error) == "exhausted"
@@ -148,7 +149,8 @@ async def test_an_agent_that_raises_ends_the_run_with_agent_failed() -> None:
         await run(app, source, send=["go"])
     assert isinstance(caught.value.__cause__, RuntimeError)
     assert caught.value.run_result.stop_reason == "error"
-    assert [e.partial for e in seen] == [True, False]  # what came first was handled
+    # What came first was handled (each an orxhestra event, whose ``partial`` is its own).
+    assert [isinstance(e, OrxhestraEvent) and e.partial for e in seen] == [True, False]
 
 
 async def test_two_sessions_run_at_once_each_with_its_own_answers() -> None:
@@ -175,7 +177,7 @@ async def test_two_sessions_run_at_once_each_with_its_own_answers() -> None:
     async with anyio.create_task_group() as tg:
         tg.start_soon(one, "s1")
         tg.start_soon(one, "s2")
-    assert sorted(asked) == ["s1", "s2"] and len(ran) == 2
+    assert sorted(asked, key=str) == ["s1", "s2"] and len(ran) == 2
     for session in ("s1", "s2"):
         (record,) = results[session].tool_calls
         assert (record.outcome, results[session].text) == ("allowed", "Done.")

@@ -84,6 +84,12 @@ async def test_a_denied_tool_never_runs_and_the_run_ends_with_the_answer() -> No
     assert result.time_to_first_token is not None
 
 
+def native(event: Event) -> Any:
+    """The orxhestra event inside ``event``, which must be an :class:`OrxhestraEvent`."""
+    assert isinstance(event, OrxhestraEvent)
+    return event.native
+
+
 async def test_handlers_see_exactly_what_orxhestra_yields_and_kinds_route_them() -> None:
     scenario = Scenario([Turn([*TIDY_UP.turns[0].steps[:3], Think(), *TIDY_UP.turns[0].steps[3:]])])
     plain = await collect(scenario_runner(scenario, file_tools([])), "Tidy up.")
@@ -117,9 +123,9 @@ async def test_handlers_see_exactly_what_orxhestra_yields_and_kinds_route_them()
 
     # Exactly the events orxhestra yielded, in order, each once: the same objects inside.
     assert len(seen) == len(yielded) == result.events
-    assert all(e.native is n for e, n in zip(seen, yielded, strict=True))
+    assert all(native(e) is n for e, n in zip(seen, yielded, strict=True))
     # And the same events a plain astream of the scenario yields (ids and times aside).
-    assert [shape(e.native) for e in seen] == [shape(e) for e in plain]
+    assert [shape(native(e)) for e in seen] == [shape(e) for e in plain]
     assert all(isinstance(e, OrxhestraEvent) for e in seen)
     texts = {k: [e.text for e in v] for k, v in by_kind.items()}
     assert texts["message.delta"] == ["Let", " me", " tidy", " up.", "Read", " it;", " the",

@@ -8,6 +8,7 @@ agent can act on and a report the program can read, never a lost reply or a sile
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -17,7 +18,7 @@ from router_support import ids_of, new_app, replies, run_turn, scenario, text_of
 from agentflow import Allow, ManagedAgentsClient, ToolReply, user_message
 from agentflow.testing import CustomTool, Emulator, Say, Tool
 
-FOREIGN = {
+FOREIGN: dict[str, Callable[[], BaseException]] = {
     "cancelled": asyncio.CancelledError,
     "system-exit": lambda: SystemExit(3),
     "generator-exit": GeneratorExit,

@@ -126,6 +126,7 @@ def main(mode: str) -> dict[str, Any]:
     out["run_after"] = summary(anyio.run(one_run, app))
     out["spans"] = sorted(s.name for s in exporter.get_finished_spans())
     data = reader.get_metrics_data()
+    assert data is not None, "the reader collected no metrics"
     out["metrics"] = sorted(
         m.name for r in data.resource_metrics for s in r.scope_metrics for m in s.metrics
     )

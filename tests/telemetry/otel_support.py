@@ -96,5 +96,6 @@ def parent_id(span: ReadableSpan) -> int | None:
 
 
 def span_id(span: ReadableSpan) -> int:
-    assert span.context is not None
-    return span.context.span_id
+    context = span.get_span_context()  # typed, unlike the ``context`` property
+    assert context is not None
+    return context.span_id

@@ -159,7 +159,7 @@ async def test_a_denied_confirm_tool_has_a_policy_span_and_no_execution(otel: Te
 
 
 def _all_values(spans: list[Any]) -> list[str]:
-    values = []
+    values: list[str] = []
     for span in spans:
         for attributes in [span.attributes, *(e.attributes for e in span.events)]:
             values.extend(str(v) for v in (attributes or {}).values())

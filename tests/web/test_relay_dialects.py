@@ -8,19 +8,13 @@ starts and ends under its own id.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import anyio
 import httpx
+from web_support import events_url, read_until, serving
 
 from agentflow import App
 from agentflow.testing import CustomTool, Say, Scenario, Turn
 from agentflow.web import Relay
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "orxhestra"))
-from orx_support import file_tools
-from web_support import events_url, read_until, serving
 
 LIMIT = 30
 
@@ -37,12 +31,31 @@ async def _relayed(relay: Relay, session: str) -> list[dict[str, object]]:
     return [m.data for m in got if m.event in ("tool.started", "tool.completed")]
 
 
+def _tools(relayed: list[dict[str, object]], kind: str) -> list[dict[str, object]]:
+    """The ``tool`` object of each relayed message of ``kind``, in order."""
+    found: list[dict[str, object]] = []
+    for message in relayed:
+        if message["kind"] == kind:
+            tool = message["tool"]
+            assert isinstance(tool, dict), message
+            found.append(tool)
+    return found
+
+
 async def test_an_orxhestra_event_with_two_calls_shows_two_tools_each_finished_by_its_id() -> None:
+    from langchain_core.tools import StructuredTool
+
     from agentflow.orxhestra import OrxhestraSource
     from agentflow.testing.orxhestra import scenario_runner
 
     ran: list[tuple[str, str]] = []
-    runner = scenario_runner(TWO_TOOLS, file_tools(ran))
+
+    async def read_file(path: str) -> str:
+        """Read a file."""
+        ran.append(("read_file", path))
+        return f"contents of {path}"
+
+    runner = scenario_runner(TWO_TOOLS, [StructuredTool.from_function(coroutine=read_file)])
     app = App(load_entrypoints=False)
     relay = Relay()
     app.use(relay.middleware(session_id="orx"))
@@ -51,12 +64,11 @@ async def test_an_orxhestra_event_with_two_calls_shows_two_tools_each_finished_b
         result = await app.run(OrxhestraSource(runner, user_id="u"), "orx", send=["Read both"])
         tools = await _relayed(relay, "orx")
     assert result.stop_reason == "end_turn" and len(ran) == 2
-    started = [t["tool"] for t in tools if t["kind"] == "tool.started"]  # type: ignore[index]
-    finished = [t["tool"] for t in tools if t["kind"] == "tool.completed"]  # type: ignore[index]
-    assert [s["name"] for s in started] == ["read_file", "read_file"]  # type: ignore[index]
-    ids = {s["id"] for s in started}  # type: ignore[index]
+    started, finished = _tools(tools, "tool.started"), _tools(tools, "tool.completed")
+    assert [s["name"] for s in started] == ["read_file", "read_file"]
+    ids = {s["id"] for s in started}
     assert len(ids) == 2 and None not in ids
-    assert {f["id"] for f in finished} == ids  # type: ignore[index]
+    assert {f["id"] for f in finished} == ids
 
 
 async def test_a_messages_tool_call_keeps_its_tool_use_id_to_its_result() -> None:
@@ -80,6 +92,6 @@ async def test_a_messages_tool_call_keeps_its_tool_use_id_to_its_result() -> Non
     with anyio.fail_after(LIMIT):
         tools = await _relayed(relay, result.session_id)  # the conversation's id
     assert result.stop_reason == "end_turn"
-    started = [t["tool"] for t in tools if t["kind"] == "tool.started"]  # type: ignore[index]
+    started = _tools(tools, "tool.started")
     assert len(started) == 2
-    assert all(str(s["id"]).startswith("toolu_") for s in started)  # type: ignore[index]
+    assert all(str(s["id"]).startswith("toolu_") for s in started)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import anyio
 
@@ -156,6 +156,11 @@ class BaseApp(Router):
 
         return register
 
+    # Typed like ``on``: the bare form returns the handler, the glob form a decorator of it.
+    @overload
+    def on_question(self, pattern: HandlerT) -> HandlerT: ...
+    @overload
+    def on_question(self, pattern: str = "*") -> Callable[[HandlerT], HandlerT]: ...
     def on_question(self, pattern: str | Callable[..., Any] = "*") -> Any:
         """Decorator: answer the agent's questions (``kind == "input.requested"``).
 
