@@ -86,6 +86,4 @@ def report(rows: dict[str, dict[str, float]]) -> bool:
     ratio = cpu["raw"] / cpu["app-run"]
     wall = rate["app-run"] / rate["raw"]
     print(f"ratio app.run / raw: {wall:.2f}x events per second (wall time)")
-    return verdict(
-        "app.run / raw httpx-sse, CPU per event", ratio, f">= {TARGET}", ratio >= TARGET
-    )
+    return verdict("app.run / raw httpx-sse, CPU per event", ratio, f">= {TARGET}", ratio >= TARGET)

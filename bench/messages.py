@@ -100,9 +100,7 @@ async def agentflow_run(app: App, client: MessagesClient, responses: int) -> str
     return text
 
 
-async def sdk_message_stream(
-    client: Any, call: Callable[[Any], None], responses: int
-) -> Any:
+async def sdk_message_stream(client: Any, call: Callable[[Any], None], responses: int) -> Any:
     table_: dict[str, Callable[[Any], None]] = {}
     message = None
     for _ in range(responses):
