@@ -47,7 +47,11 @@ class Span:
 
 
 def child(trials: dict[str, Trial], kind: str, url: str, burst: int) -> None:
-    """Run one untimed, then one timed trial of ``kind``; print the timed one as JSON."""
+    """Run one untimed, then one timed trial of ``kind``; print the timed one as JSON.
+
+    ``kind`` is as ``measure`` passes it to ``--child`` (``loop-raw``, ``loop-app-run``).
+    """
+    kind = kind.removeprefix("loop-")
     asyncio.run(trials[kind](url, burst))
     gc.collect()
     events, wall, cpu = asyncio.run(trials[kind](url, burst))
@@ -62,7 +66,7 @@ def measure(
     with server_process("--dialect", dialect, "--scenario", json.dumps(scenario)) as srv:
         for _ in range(rounds):
             for kind in NAMES:
-                got = run_child(script, kind, srv.base_url, burst, timeout=120)
+                got = run_child(script, f"loop-{kind}", srv.base_url, burst, timeout=120)
                 best = rows.setdefault(kind, dict(got))
                 best["seconds"] = min(best["seconds"], got["seconds"])
                 best["cpu"] = min(best["cpu"], got["cpu"])

@@ -261,7 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--burst", type=int, default=30_000, help="deltas, loopback rows")
     parser.add_argument("--rounds", type=int, default=3, help="loopback rounds")
-    parser.add_argument("--child", nargs=3, metavar=("KIND", "URL", "BURST"))
+    parser.add_argument(
+        "--child", nargs=3, metavar=("KIND", "URL", "BURST"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.child:
         kind, url, burst = args.child
