@@ -27,6 +27,19 @@ everruns-sdk validates only the envelope (``data`` stays a dict); agentflow vali
 field it types, so the comparison is typed-and-resumable against shallow. Both ratios are
 printed; the target is on CPU time, which a loaded machine disturbs far less than wall time:
 agentflow spends no more CPU per event than everruns-sdk (>= 1x).
+
+Then, over loopback (``bench/_loopback.py``): the Everruns emulator
+(``agentflow.testing.Emulator(dialect="everruns")``) in its own process plays one turn, a
+short streamed message then ``--burst`` whole messages, on a fresh session per trial (made
+with plain httpx, not timed), and two clients, each in a fresh process, follow it;
+``--rounds`` interleaved rounds, best wall and best client CPU time kept:
+
+- raw (the baseline): ``aconnect_sse`` on ``/v1/sessions/{id}/sse``, the message posted
+  with ``httpx``, ``json.loads`` per event and a dict call, to ``turn.completed``;
+- agentflow: ``app.run(EverrunsClient(...), session_id, send=["go"])`` with one
+  ``@app.on("*")`` handler: the resilient stream, the run loop, the actions router.
+
+Target: app.run's client CPU per event >= 0.7x raw's (a ``MISS`` is printed as such).
 """
 
 from __future__ import annotations

@@ -26,6 +26,19 @@ in ``--repeat`` interleaved rounds (best round kept):
 Targets: agentflow (typed, positioned, accumulated, dispatched) >= 1.0x the SDK's RunStream
 (what SDK users iterate: parsed, accumulated, tracked, handed to a loop body), and >= 0.8x
 the SDK's bare parser, which does none of that beyond the parse.
+
+Then, over loopback (``bench/_loopback.py``): the m8tes emulator
+(``agentflow.testing.Emulator(dialect="m8tes")``) in its own process; each trial makes a run
+whose first turn says one line (plain httpx, not timed), then replies to it, and the reply's
+turn streams ``--burst`` text deltas. Two clients, each in a fresh process, follow the
+reply; ``--rounds`` interleaved rounds, best wall and best client CPU time kept:
+
+- raw (the baseline): ``aconnect_sse`` posting ``/runs/{id}/reply`` (``stream: true``),
+  ``json.loads`` per frame and a dict call, to ``[DONE]``;
+- agentflow: ``app.run(M8tesClient(...), run_id, send=["go"])`` with one ``@app.on("*")``
+  handler: the reply's stream, typed events, the run loop, the actions router.
+
+Target: app.run's client CPU per event >= 0.7x raw's (a ``MISS`` is printed as such).
 """
 
 from __future__ import annotations

@@ -25,6 +25,20 @@ kept; the rate counts wire events (SSE frames) for every row. Rows:
 
 Both sides build the same final message (checked before timing). Target: agentflow's
 in-memory path >= 5x the SDK's MessageStream.
+
+Then, over loopback (``bench/_loopback.py``): the Messages emulator
+(``agentflow.testing.Emulator(dialect="messages")``) in its own process answers one
+scenario, a short text block then one text block of ``--burst`` deltas (``end_turn``), and
+two clients, each in a fresh process, read that same response; ``--rounds`` interleaved
+rounds, best wall and best client CPU time kept:
+
+- raw (the baseline): ``httpx`` + ``httpx_sse.aconnect_sse`` posting the request,
+  ``json.loads`` per event and a dict call, to ``message_stop``;
+- agentflow: ``app.run(MessagesClient(...), Conversation(), send=["go"])`` with one
+  ``@app.on("*")`` handler: request building, the stream, the message builder, the run loop
+  and the actions router.
+
+Target: app.run's client CPU per event >= 0.7x raw's (a ``MISS`` is printed as such).
 """
 
 from __future__ import annotations
