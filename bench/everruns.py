@@ -299,7 +299,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds")
-    parser.add_argument("--burst", type=int, default=20_000, help="messages, loopback rows")
+    parser.add_argument("--burst", type=int, default=10_000, help="messages, loopback rows")
     parser.add_argument("--rounds", type=int, default=3, help="loopback rounds")
     parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=int, metavar="EVENTS")
