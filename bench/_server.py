@@ -13,7 +13,11 @@ once listening, then answers one line per command read from stdin, until stdin c
 - ``wait_streams <sid> <n>`` -> ``ok``: wait (up to 120 s) until ``n`` streams are open.
 - ``rss`` -> ``<bytes>``: this process's resident set size.
 
-Options: ``--scenario JSON`` (a scenario in its JSON form) and ``--step-delay SECONDS``.
+The commands drive the Managed Agents emulator; with ``--dialect NAME`` (``messages``,
+``everruns``, ``m8tes``) the child serves that dialect's emulator instead, and the benchmark
+drives it over HTTP (only ``rss`` applies there).
+
+Options: ``--scenario JSON`` (a scenario in its JSON form) and ``--dialect NAME``.
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ async def pace(emu: Emulator, sid: str, count: int, interval: float) -> None:
         emu.emit(sid, {"type": "agent.message", "content": [{"type": "text", "text": text}]})
 
 
-async def serve(scenario: Scenario) -> None:
-    async with Emulator(scenario) as emu, anyio.create_task_group() as tg:
+async def serve(scenario: Scenario, dialect: str) -> None:
+    async with Emulator(scenario, dialect=dialect) as emu, anyio.create_task_group() as tg:
         print(f"url {emu.base_url}", flush=True)
         while True:
             line = await anyio.to_thread.run_sync(sys.stdin.readline)
@@ -81,8 +85,10 @@ async def run_command(emu: Emulator, tg: anyio.abc.TaskGroup, command: str, args
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenario", default="{}")
+    parser.add_argument("--dialect", default="managed_agents")
     args = parser.parse_args()
-    anyio.run(serve, Scenario.from_dict(json.loads(args.scenario)), backend="asyncio")
+    scenario = Scenario.from_dict(json.loads(args.scenario))
+    anyio.run(serve, scenario, args.dialect, backend="asyncio")
 
 
 if __name__ == "__main__":

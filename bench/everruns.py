@@ -27,6 +27,19 @@ everruns-sdk validates only the envelope (``data`` stays a dict); agentflow vali
 field it types, so the comparison is typed-and-resumable against shallow. Both ratios are
 printed; the target is on CPU time, which a loaded machine disturbs far less than wall time:
 agentflow spends no more CPU per event than everruns-sdk (>= 1x).
+
+Then, over loopback (``bench/_loopback.py``): the Everruns emulator
+(``agentflow.testing.Emulator(dialect="everruns")``) in its own process plays one turn, a
+short streamed message then ``--burst`` whole messages, on a fresh session per trial (made
+with plain httpx, not timed), and two clients, each in a fresh process, follow it;
+``--rounds`` interleaved rounds, best wall and best client CPU time kept:
+
+- raw (the baseline): ``aconnect_sse`` on ``/v1/sessions/{id}/sse``, the message posted
+  with ``httpx``, ``json.loads`` per event and a dict call, to ``turn.completed``;
+- agentflow: ``app.run(EverrunsClient(...), session_id, send=["go"])`` with one
+  ``@app.on("*")`` handler: the resilient stream, the run loop, the actions router.
+
+Target: app.run's client CPU per event >= 0.7x raw's (a ``MISS`` is printed as such).
 """
 
 from __future__ import annotations
@@ -42,7 +55,9 @@ from itertools import cycle, islice
 from pathlib import Path
 from typing import Any
 
+import _loopback
 from _common import ROOT, header, run_child, table, verdict
+from _loopback import Span
 
 FIXTURE = ROOT / "tests" / "fixtures" / "everruns_stream.sse"
 SESSION = "session_0000000000000000000000000000bench"
@@ -193,6 +208,77 @@ async def sdk_trial(url: str, count: int) -> tuple[int, float, float]:
 TRIALS = {"raw": raw_trial, "agentflow": agentflow_trial, "sdk": sdk_trial}
 
 
+# -- app.run vs raw httpx-sse on the Everruns emulator (each in its own process) ------------
+
+
+def loop_scenario(burst: int) -> dict[str, Any]:
+    """One turn: a short streamed message, then ``burst`` whole messages (turn.completed)."""
+    return {"turns": [{"steps": [{"say": "Looking into it."}, {"burst": burst}]}]}
+
+
+async def new_session(url: str) -> str:
+    """A session on the emulator, made with plain httpx (not timed)."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=url, headers={"authorization": KEY}) as client:
+        response = await client.post("/v1/sessions", json={})
+        response.raise_for_status()
+        return str(response.json()["id"])
+
+
+async def raw_loop(url: str, burst: int) -> tuple[int, float, float]:
+    import httpx
+    from httpx_sse import aconnect_sse
+
+    sid = await new_session(url)
+    seen = 0
+
+    def handler(obj: Any) -> None:
+        nonlocal seen
+        seen += 1
+
+    handlers: dict[str, Any] = {}
+    message = {"message": {"role": "user", "content": [{"type": "text", "text": "go"}]}}
+    span = Span()
+    async with httpx.AsyncClient(base_url=url, headers={"authorization": KEY}, timeout=60) as c:
+        span.start()
+        async with aconnect_sse(c, "GET", f"/v1/sessions/{sid}/sse") as source:
+            (await c.post(f"/v1/sessions/{sid}/messages", json=message)).raise_for_status()
+            async for sse in source.aiter_sse():
+                if sse.event == "connected":
+                    continue
+                obj = json.loads(sse.data)
+                handlers.setdefault(obj["type"], handler)(obj)
+                if obj["type"] == "turn.completed":
+                    break
+        return span.done(seen)
+
+
+async def app_run_loop(url: str, burst: int) -> tuple[int, float, float]:
+    from agentflow import App
+    from agentflow.everruns import EverrunsClient
+
+    sid = await new_session(url)
+    app = App(load_entrypoints=False)
+    seen = 0
+
+    @app.on("*")
+    def handler() -> None:
+        nonlocal seen
+        seen += 1
+
+    span = Span()
+    async with EverrunsClient(api_key=KEY, base_url=url) as client:
+        span.start()
+        result = await app.run(client, sid, send=["go"])
+        got = span.done(seen)
+    assert result.stop_reason == "end_turn", result.stop_reason
+    return got
+
+
+LOOP_TRIALS: dict[str, _loopback.Trial] = {"raw": raw_loop, "app-run": app_run_loop}
+
+
 def child(kind: str, url: str, count: int, repeat: int) -> None:
     best: tuple[int, float, float] | None = None
     for _ in range(repeat):
@@ -213,11 +299,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds")
-    parser.add_argument("--child", nargs=4, metavar=("KIND", "URL", "EVENTS", "REPEAT"))
+    parser.add_argument("--burst", type=int, default=10_000, help="messages, loopback rows")
+    parser.add_argument("--rounds", type=int, default=3, help="loopback rounds")
+    parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=int, metavar="EVENTS")
     args = parser.parse_args()
     if args.serve is not None:
         asyncio.run(serve(args.serve))
+        return 0
+    if args.child and args.child[0].startswith("loop-"):
+        kind, url, burst = args.child
+        _loopback.child(LOOP_TRIALS, kind, url, int(burst))
         return 0
     if args.child:
         kind, url, count, repeat = args.child
@@ -276,6 +368,14 @@ def main() -> int:
     )
     print(f"ratio agentflow / everruns-sdk: {ratio:.2f}x events per second (wall time)")
     ok = verdict("agentflow vs everruns-sdk, CPU per event", cpu, ">= 1x", cpu >= 1.0)
+    print()
+    print(
+        f"Over loopback: the Everruns emulator in its own process, one turn of {args.burst:,} "
+        f"messages; best of {args.rounds} interleaved rounds, each client in a fresh process"
+    )
+    loop = _loopback.measure(__file__, "everruns", loop_scenario(args.burst), args.burst,
+                             args.rounds)  # fmt: skip
+    ok &= _loopback.report(loop)
     return 0 if ok else 1
 
 

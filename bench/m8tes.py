@@ -26,6 +26,19 @@ in ``--repeat`` interleaved rounds (best round kept):
 Targets: agentflow (typed, positioned, accumulated, dispatched) >= 1.0x the SDK's RunStream
 (what SDK users iterate: parsed, accumulated, tracked, handed to a loop body), and >= 0.8x
 the SDK's bare parser, which does none of that beyond the parse.
+
+Then, over loopback (``bench/_loopback.py``): the m8tes emulator
+(``agentflow.testing.Emulator(dialect="m8tes")``) in its own process; each trial makes a run
+whose first turn says one line (plain httpx, not timed), then replies to it, and the reply's
+turn streams ``--burst`` text deltas. Two clients, each in a fresh process, follow the
+reply; ``--rounds`` interleaved rounds, best wall and best client CPU time kept:
+
+- raw (the baseline): ``aconnect_sse`` posting ``/runs/{id}/reply`` (``stream: true``),
+  ``json.loads`` per frame and a dict call, to ``[DONE]``;
+- agentflow: ``app.run(M8tesClient(...), run_id, send=["go"])`` with one ``@app.on("*")``
+  handler: the reply's stream, typed events, the run loop, the actions router.
+
+Target: app.run's client CPU per event >= 0.7x raw's (a ``MISS`` is printed as such).
 """
 
 from __future__ import annotations
@@ -39,8 +52,10 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import _loopback
 import httpx
 from _common import ROOT, chunked, header, interleaved_best, table, verdict
+from _loopback import Span
 
 from agentflow import App, Context
 from agentflow.m8tes import M8tesClient, RunStream
@@ -150,6 +165,71 @@ async def agentflow_path(client: M8tesClient, chunks: list[bytes], app: App | No
     return count
 
 
+# -- app.run vs raw httpx-sse on the m8tes emulator (each in its own process) ---------------
+
+KEY = "bench-not-a-key"
+AUTH = {"authorization": f"Bearer {KEY}"}
+
+
+def loop_scenario(burst: int) -> dict[str, Any]:
+    """The run's first turn says one line; the reply's turn streams ``burst`` text deltas."""
+    return {"turns": [{"steps": [{"say": "Ready."}]}, {"steps": [{"burst": burst}]}]}
+
+
+async def new_run(url: str) -> int:
+    """A run whose first turn has ended, made with plain httpx (not timed)."""
+    from httpx_sse import aconnect_sse
+
+    async with httpx.AsyncClient(base_url=url, headers=AUTH, timeout=60) as client:
+        body = {"message": "hello", "stream": True}
+        async with aconnect_sse(client, "POST", "/runs", json=body) as source:
+            run_id = int(source.response.headers["x-run-id"])
+            async for sse in source.aiter_sse():
+                if sse.data == "[DONE]":
+                    break
+    return run_id
+
+
+async def raw_loop(url: str, burst: int) -> tuple[int, float, float]:
+    from httpx_sse import aconnect_sse
+
+    run_id = await new_run(url)
+    seen = 0
+
+    def handler(obj: Any) -> None:
+        nonlocal seen
+        seen += 1
+
+    handlers: dict[str, Callable[[Any], None]] = {}
+    span = Span()
+    async with httpx.AsyncClient(base_url=url, headers=AUTH, timeout=60) as client:
+        span.start()
+        body = {"message": "go", "stream": True}
+        async with aconnect_sse(client, "POST", f"/runs/{run_id}/reply", json=body) as source:
+            async for sse in source.aiter_sse():
+                if sse.data == "[DONE]":
+                    break
+                obj = json.loads(sse.data)
+                handlers.setdefault(obj["type"], handler)(obj)
+        return span.done(seen)
+
+
+async def app_run_loop(url: str, burst: int) -> tuple[int, float, float]:
+    run_id = await new_run(url)
+    seen = [0]
+    app = build_app(lambda event: seen.__setitem__(0, seen[0] + 1))
+    span = Span()
+    async with M8tesClient(api_key=KEY, base_url=url) as client:
+        span.start()
+        result = await app.run(client, run_id, send=["go"])
+        got = span.done(seen[0])
+    assert result.stop_reason == "end_turn", result.stop_reason
+    return got
+
+
+LOOP_TRIALS: dict[str, _loopback.Trial] = {"raw": raw_loop, "app-run": app_run_loop}
+
+
 async def measure(args: argparse.Namespace) -> bool:
     load_sdk()
     one = FIXTURE.read_bytes()
@@ -218,13 +298,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--copies", type=int, default=300)
     parser.add_argument("--sdk-copies", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--burst", type=int, default=30_000, help="deltas, loopback rows")
+    parser.add_argument("--rounds", type=int, default=3, help="loopback rounds")
+    parser.add_argument(
+        "--child", nargs=3, metavar=("KIND", "URL", "BURST"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
+    if args.child:
+        kind, url, burst = args.child
+        _loopback.child(LOOP_TRIALS, kind, url, int(burst))
+        return 0
     header(
         "m8tes stream throughput (recorded run, bytes in memory -> handler)",
         f"{FIXTURE.name} x {args.copies} (SDK: x {args.sdk_copies}) in {READ_SIZE // 1024} KiB "
         f"reads, best of {args.repeat} interleaved rounds, CPU time",
     )
-    return 0 if asyncio.run(measure(args)) else 1
+    ok = asyncio.run(measure(args))
+    print()
+    print(
+        f"Over loopback: the m8tes emulator in its own process, a reply whose turn streams "
+        f"{args.burst:,} text deltas; best of {args.rounds} interleaved rounds, each client in a "
+        "fresh process"
+    )
+    rows = _loopback.measure(__file__, "m8tes", loop_scenario(args.burst), args.burst,
+                             args.rounds)  # fmt: skip
+    ok &= _loopback.report(rows)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -25,6 +25,20 @@ kept; the rate counts wire events (SSE frames) for every row. Rows:
 
 Both sides build the same final message (checked before timing). Target: agentflow's
 in-memory path >= 5x the SDK's MessageStream.
+
+Then, over loopback (``bench/_loopback.py``): the Messages emulator
+(``agentflow.testing.Emulator(dialect="messages")``) in its own process answers one
+scenario, a short text block then one text block of ``--burst`` deltas (``end_turn``), and
+two clients, each in a fresh process, read that same response; ``--rounds`` interleaved
+rounds, best wall and best client CPU time kept:
+
+- raw (the baseline): ``httpx`` + ``httpx_sse.aconnect_sse`` posting the request,
+  ``json.loads`` per event and a dict call, to ``message_stop``;
+- agentflow: ``app.run(MessagesClient(...), Conversation(), send=["go"])`` with one
+  ``@app.on("*")`` handler: request building, the stream, the message builder, the run loop
+  and the actions router.
+
+Target: app.run's client CPU per event >= 0.7x raw's (a ``MISS`` is printed as such).
 """
 
 from __future__ import annotations
@@ -32,15 +46,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import _loopback
 import httpx
 import httpx2
 from _common import header, interleaved_best, table, verdict
-from anthropic import AsyncAnthropic
+from _loopback import Span
 
 from agentflow import App, Context
 from agentflow.messages import Conversation, MessageBuilder, MessagesClient, parse_event
@@ -98,9 +114,7 @@ async def agentflow_run(app: App, client: MessagesClient, responses: int) -> str
     return text
 
 
-async def sdk_message_stream(
-    client: AsyncAnthropic, call: Callable[[Any], None], responses: int
-) -> Any:
+async def sdk_message_stream(client: Any, call: Callable[[Any], None], responses: int) -> Any:
     table_: dict[str, Callable[[Any], None]] = {}
     message = None
     for _ in range(responses):
@@ -114,7 +128,7 @@ async def sdk_message_stream(
     return message
 
 
-async def sdk_raw(client: AsyncAnthropic, call: Callable[[Any], None], responses: int) -> None:
+async def sdk_raw(client: Any, call: Callable[[Any], None], responses: int) -> None:
     table_: dict[str, Callable[[Any], None]] = {}
     for _ in range(responses):
         stream = await client.messages.create(
@@ -125,6 +139,59 @@ async def sdk_raw(client: AsyncAnthropic, call: Callable[[Any], None], responses
             if handler is None:
                 handler = table_[event.type] = call
             handler(event)
+
+
+# -- over loopback: app.run vs raw httpx-sse on the emulator (each in its own process) -------
+
+KEY = "bench-not-a-key"
+
+
+def loop_scenario(burst: int) -> dict[str, Any]:
+    """One turn: a short text block, then one text block of ``burst`` deltas (end_turn)."""
+    return {"turns": [{"steps": [{"say": "Looking into it."}, {"burst": burst}]}], "usage": False}
+
+
+async def raw_loop(url: str, burst: int) -> tuple[int, float, float]:
+    from httpx_sse import aconnect_sse
+
+    seen = 0
+
+    def handler(obj: Any) -> None:
+        nonlocal seen
+        seen += 1
+
+    handlers: dict[str, Callable[[Any], None]] = {}
+    headers = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}
+    body = {"model": "m", "max_tokens": 64, "messages": PROMPT, "stream": True}
+    span = Span()
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        span.start()
+        async with aconnect_sse(client, "POST", "/v1/messages", json=body) as source:
+            async for sse in source.aiter_sse():
+                obj = json.loads(sse.data)
+                handlers.setdefault(obj["type"], handler)(obj)
+                if obj["type"] == "message_stop":
+                    break
+        return span.done(seen)
+
+
+async def app_run_loop(url: str, burst: int) -> tuple[int, float, float]:
+    seen = [0]
+
+    def handler(event: Any) -> None:
+        seen[0] += 1
+
+    app = build_app(handler)
+    span = Span()
+    async with MessagesClient(api_key=KEY, base_url=url, model="m", max_tokens=64) as client:
+        span.start()
+        result = await app.run(client, Conversation(), send=["go"])
+        got = span.done(seen[0])
+    assert result.stop_reason == "end_turn" and result.text.endswith(f" {burst - 1}"), result
+    return got
+
+
+LOOP_TRIALS: dict[str, _loopback.Trial] = {"raw": raw_loop, "app-run": app_run_loop}
 
 
 async def measure(args: argparse.Namespace) -> bool:
@@ -139,6 +206,8 @@ async def measure(args: argparse.Namespace) -> bool:
         api_key="bench-not-a-key", base_url="http://127.0.0.1:9", http_client=http,
         model="m", max_tokens=64,
     )  # fmt: skip
+    from anthropic import AsyncAnthropic  # only in this process: the loopback children skip it
+
     http2 = httpx2.AsyncClient(transport=httpx2.MockTransport(stream_response2))
     sdk = AsyncAnthropic(
         api_key="bench-not-a-key", base_url="http://127.0.0.1:9", http_client=http2,
@@ -187,12 +256,33 @@ async def measure(args: argparse.Namespace) -> bool:
     return ok
 
 
+def loopback(args: argparse.Namespace) -> bool:
+    print()
+    print(
+        f"Over loopback: the Messages emulator in its own process, one response of "
+        f"{args.burst:,} text deltas; best of {args.rounds} interleaved rounds, each client in "
+        "a fresh process"
+    )
+    rows = _loopback.measure(__file__, "messages", loop_scenario(args.burst), args.burst,
+                             args.rounds)  # fmt: skip
+    return _loopback.report(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=200)
     parser.add_argument("--sdk-responses", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--burst", type=int, default=30_000, help="deltas, loopback rows")
+    parser.add_argument("--rounds", type=int, default=3, help="loopback rounds")
+    parser.add_argument(
+        "--child", nargs=3, metavar=("KIND", "URL", "BURST"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
+    if args.child:
+        kind, url, burst = args.child
+        _loopback.child(LOOP_TRIALS, kind, url, int(burst))
+        return 0
     # The recorded response names tools this app does not have: the router's warning about
     # each one left unanswered is not what is measured.
     logging.getLogger("agentflow").setLevel(logging.ERROR)
@@ -201,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{EVENTS} events per response; agentflow in memory {args.responses} responses, the "
         f"other rows {args.sdk_responses}; best of {args.repeat} interleaved rounds, CPU time",
     )
-    return 0 if asyncio.run(measure(args)) else 1
+    ok = asyncio.run(measure(args))
+    ok &= loopback(args)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
