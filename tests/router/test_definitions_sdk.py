@@ -73,7 +73,7 @@ def test_definitions_validate_as_sdk_custom_tool_params() -> None:
     (definition,) = _app_with_nested_tool().tools.definitions()
     params = TypeAdapter(BetaManagedAgentsCustomToolParams).validate_python(definition)
     assert params == definition  # nothing unknown was dropped
-    tool = TypeAdapter(agent_create_params.Tool).validate_python(definition)
+    tool: object = TypeAdapter(agent_create_params.Tool).validate_python(definition)
     assert tool == definition  # and the agent-creation union picks the custom member
     parsed = BetaManagedAgentsCustomTool.model_validate(definition)  # the response model too
     assert (parsed.type, parsed.name, parsed.input_schema.type) == (
