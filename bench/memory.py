@@ -108,58 +108,21 @@ async def make_agentflow(n: int) -> Opener:
     return hold
 
 
-class _SignalOnConnect:
-    """A stand-in for ``client.events`` whose ``stream()`` sets an event once it is open."""
-
-    def __init__(self, events: Any, connected: asyncio.Event) -> None:
-        self._events = events
-        self._connected = connected
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._events, name)
-
-    def stream(self, *args: Any, **kwargs: Any) -> Any:
-        real = self._events.stream(*args, **kwargs)
-        connected = self._connected
-
-        class Stream:
-            async def __aenter__(self) -> Any:
-                await real.__aenter__()
-                connected.set()
-                return self
-
-            async def __aexit__(self, *exc: Any) -> Any:
-                return await real.__aexit__(*exc)
-
-            def __aiter__(self) -> Any:
-                return real.__aiter__()
-
-        return Stream()
-
-
 async def make_agentflow_serve(n: int) -> Opener:
-    from agentflow import App, ManagedAgentsClient
+    from _serve import ReadySource, serve_app
 
-    app = App()
-    app.load_entrypoints = False
+    from agentflow import ManagedAgentsClient
 
-    @app.on("*")
-    def handle(event: Any) -> None:
-        pass
-
+    app = serve_app()
     client: Any = None
-
-    class Client:  # the real client, with a signal when the run's stream is open
-        def __init__(self, connected: asyncio.Event) -> None:
-            self.events = _SignalOnConnect(client.events, connected)
-            self.sessions = client.sessions
 
     async def hold(url: str, sid: str, connected: asyncio.Event) -> None:
         nonlocal client
         if client is None:
             client = ManagedAgentsClient(api_key=ServerHandle.api_key, base_url=url)
             KEEP.append(client)
-        await app.serve(Client(connected), sid)  # type: ignore[arg-type]
+        # ``connected`` is set once the run is attached and waits for events
+        await app.serve(ReadySource(client, connected), sid)
 
     return hold
 
