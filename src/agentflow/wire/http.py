@@ -17,6 +17,7 @@ and ``random``. 401, 403 and 404 are never retried under any policy.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from .._version import __version__
 from ..core.exceptions import APIError, TransportError
 from .backoff import RETRYABLE_STATUSES, Backoff, Random, Sleep
 from .errors import Redactor, api_error
+from .pools import StreamPools
 
 __all__ = ["HTTPCore", "RetryPolicy", "check_api_key", "logger", "quote_id"]
 
@@ -36,6 +38,7 @@ RetryPolicy = Literal["all", "safe", "none"]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _NEVER_RETRY = frozenset({400, 401, 403, 404})
+KEEPALIVE = 16
 
 
 def quote_id(value: str, what: str = "session_id") -> str:
@@ -127,11 +130,23 @@ class HTTPCore:
             # that raises instead of hanging when there is one.
             limits = httpx.Limits(
                 max_connections=max_connections,
-                max_keepalive_connections=100,
+                max_keepalive_connections=KEEPALIVE,
                 keepalive_expiry=30.0,
             )
             http_client = httpx.AsyncClient(timeout=self.timeout, limits=limits)
         self.http = http_client
+        # A borrowed client is used for everything, streams included (its transport, its
+        # proxies); an owned one keeps streams in pools of their own (see wire.pools).
+        self.streams: StreamPools | None = None
+        if self.owns_client:
+            stream_limits = httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=16, keepalive_expiry=30.0
+            )
+
+            def shard(verify: ssl.SSLContext) -> httpx.AsyncClient:
+                return httpx.AsyncClient(timeout=self.timeout, limits=stream_limits, verify=verify)
+
+            self.streams = StreamPools(shard)
 
     def url(self, path: str) -> str:
         """The absolute URL of an API path such as ``/v1/sessions``."""
@@ -216,10 +231,11 @@ class HTTPCore:
             pool=self.timeout.pool,
         )
         sent = self.headers if not headers else {**self.headers, **_lower(headers)}
-        request = self.http.build_request(
+        http = self.http if self.streams is None else self.streams.next()
+        request = http.build_request(
             "GET", self.url(path), params=params, headers=sent, timeout=timeout
         )
-        response = await self.http.send(request, stream=True)
+        response = await http.send(request, stream=True)
         status = response.status_code
         if status >= 400:
             try:
@@ -239,6 +255,8 @@ class HTTPCore:
         return response
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this core created it."""
+        """Close the HTTP client (and the stream pools) if this core created it."""
         if self.owns_client:
+            if self.streams is not None:
+                await self.streams.aclose()
             await self.http.aclose()
