@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.observe import ReconnectObservation
 from .builders import interrupt
 from .dialect import MANAGED_AGENTS
+from .start import StartWatch
 
 if TYPE_CHECKING:
     from ..core.checkpoint import CheckpointStore
@@ -69,8 +70,11 @@ class ManagedAgentsChannel:
         options = dict(options)
         poll = options.pop("poll", None)
         self.stream: EventStream | EventPoller
+        self._latest: ManagedAgentsEvent | None = None  # known from the stream's start
+        self._known = False
         if poll is None:
             self.stream = events.stream(session_id, checkpoint=checkpoint, replay=replay, **options)
+            self.stream.watch = StartWatch(STATUS_TYPES)
         else:
             self.stream = events.poll(
                 session_id, interval=poll, checkpoint=checkpoint, replay=replay, **options
@@ -78,6 +82,10 @@ class ManagedAgentsChannel:
 
     async def __aenter__(self) -> ManagedAgentsChannel:
         await self.stream.__aenter__()
+        watch: StartWatch | None = getattr(self.stream, "watch", None)
+        if watch is not None:
+            self._latest, self._known = watch.event, watch.known
+            self.stream.watch = None  # type: ignore[union-attr]  # done: let it go
         return self
 
     async def __aexit__(
@@ -126,7 +134,17 @@ class ManagedAgentsChannel:
         return self._events.list(self.session_id, types=HISTORY_TYPES)
 
     async def latest(self) -> ManagedAgentsEvent | None:
-        """The session's most recent status event."""
+        """The session's most recent status event.
+
+        Asked right after entering (a run attaching), the stream's start has usually read it
+        already: its history reads end at the end of history, and the newest status event
+        among them is the latest (anything newer comes on the stream), and one that read the whole
+        history knows there is none. Then no request.
+        """
+        known, self._latest = self._latest, None
+        if self._known:  # once: later calls read history
+            self._known = False
+            return known
         async for event in self._events.list(
             self.session_id, order="desc", limit=1, types=STATUS_TYPES
         ):

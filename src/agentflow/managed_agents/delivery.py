@@ -115,6 +115,8 @@ class RecentIds:
 class Tracker:
     """Deduplication and history cursor for one session's stored events."""
 
+    __slots__ = ("checkpoint", "newest", "note", "recent", "seen", "session_id", "start")
+
     def __init__(
         self,
         session_id: str,
@@ -123,6 +125,9 @@ class Tracker:
         lookback: int = LOOKBACK,
     ) -> None:
         self.session_id = session_id
+        self.note: Callable[[Event], object] | None = None
+        """Shown every event history returns, in history order, while set (the stream sets
+        it while it starts, to remember the newest status event)."""
         self.checkpoint = checkpoint
         self.seen = RecentIds(window)
         self.start: str | None = None  # where history is read from before any event came
@@ -191,7 +196,10 @@ class Tracker:
         lister = events.list(
             self.session_id, limit=limit or RECONCILE_PAGE, created_at_gte=self.cursor
         )
+        note = self.note
         async for event in lister:  # a pager: leaving it early holds nothing open
+            if note is not None:
+                note(event)
             if self.accept(event):
                 sink(event)
                 count += 1
@@ -209,9 +217,16 @@ class Tracker:
         """
         return await events.status(self.session_id) == "terminated"
 
-    async def start_at_now(self, events: Events) -> None:
-        """Skip the stored history: remember the newest events and start the cursor there."""
-        page, _ = await events.page(self.session_id, limit=100, order="desc")
+    async def start_at_now(self, events: Events) -> bool:
+        """Skip the stored history: remember the newest events and start the cursor there.
+
+        Returns whether that one page held the whole history.
+        """
+        page, next_page = await events.page(self.session_id, limit=100, order="desc")
+        note = self.note
+        if note is not None:
+            for event in reversed(page):  # history order: the newest is shown last
+                note(event)
         if page:
             newest = page[0].processed_at
             for event in page:
@@ -220,6 +235,7 @@ class Tracker:
                 if event.id is not None:
                     self.seen.add(event.id)
             self.start = newest
+        return not next_page
 
 
 def instant(stamp: str) -> tuple[int, datetime | str]:

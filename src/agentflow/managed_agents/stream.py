@@ -19,6 +19,7 @@ from .confirm import LiveHold
 from .delivery import Delivering, Delivery, EventsAPI, Tracker
 from .events import ManagedAgentsEvent as Event
 from .events import parse_event
+from .start import StartWatch
 
 __all__ = ["EventStream"]
 
@@ -38,11 +39,13 @@ class EventStream(Delivering):
             async for event in stream:
                 ...
 
-    **Connection.** Entering the block opens the SSE connection (response headers received),
-    so events caused by anything sent afterwards are observed. After every connect and
-    reconnect, stored history is read from the cursor (``events.list``) and its new events
-    are yielded before live ones; the overlap is removed by event id (a bounded window of
-    recent ids plus the ``checkpoint``).
+    **Connection.** Entering the block opens the SSE connection (response headers received), so
+    events caused by anything sent afterwards are observed. Without ``replay`` one read of the
+    newest history right after connecting sets the start (an event stored while the block is
+    being entered may be delivered or taken for history; any stored after it is delivered).
+    After every other connect and reconnect, stored history is read from the cursor
+    (``events.list``) and its new events are yielded before live ones; the overlap is removed by
+    event id (a bounded window of recent ids plus the ``checkpoint``).
 
     **Order and gaps.** History is the truth; the live stream is trusted until it shows
     otherwise (:mod:`~agentflow.managed_agents.confirm`). Live events are delivered as they
@@ -143,6 +146,7 @@ class EventStream(Delivering):
         """How many times the connection was reopened."""
         self.on_reconnect: Callable[[int, float, str], None] | None = None
         """Called with (attempt, delay, redacted error) before each reconnect (telemetry)."""
+        self.watch: StartWatch | None = None  # set before entering: see .start
 
     # -- public surface -------------------------------------------------------------------
 
@@ -206,15 +210,23 @@ class EventStream(Delivering):
         if self._started:
             return
         self._started = True
-        if not self._replay:
-            await self._delivery.tracker.start_at_now(self._events)
-        await self._connect_with_retries(initial=True)
+        tracker, watch = self._delivery.tracker, self.watch
+        tracker.note = watch.note if watch is not None else None
+        whole = tracker.cursor is None  # the reconcile reads all of history
         try:
+            await self._connect_with_retries(initial=True)
+            if not self._replay:  # connected: the start is the end of history now
+                whole = await tracker.start_at_now(self._events)
+                self._reconcile = False
             while self._chunks is None or self._reconcile:  # connected and caught up
                 await self._fill()
+            if watch is not None:
+                watch.finish(whole)
         except BaseException:
             await self.aclose()
             raise
+        finally:
+            tracker.note = None
 
     async def _fill(self) -> None:
         """Make progress: (re)connect, reconcile, or read the next chunk's frames."""
