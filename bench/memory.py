@@ -8,7 +8,8 @@ The emulator runs in its own process (``bench/_server.py``), so its memory is no
 Each client kind is measured in a fresh child process (``--child KIND``): it imports what it
 needs, opens one stream and lets it settle (first-use costs: imports, TLS context, pools),
 collects garbage and reads its resident set size from ``/proc/self/statm``; then it opens
-``--streams`` more streams (at most 100 connecting at a time) to one idle session, waits
+``--streams`` more streams (at most 100 connecting at a time), each to an idle session of
+its own (``app.serve`` holds a session's lease, so one process serves many sessions), waits
 until the server counts them all, holds them ``--hold`` seconds, collects garbage and reads
 RSS again. The table shows the difference divided by the number of streams. The
 open-files limit is raised for the children as needed (``resource.setrlimit``). Kinds:
@@ -161,13 +162,15 @@ KINDS: dict[str, tuple[str, Callable[[int], Awaitable[Opener]]]] = {
 }
 
 
-async def child(kind: str, url: str, sid: str, n: int, hold_s: float) -> dict[str, Any]:
+async def child(kind: str, url: str, n: int, hold_s: float) -> dict[str, Any]:
+    sids = iter(sys.stdin.readline().split())  # one session per stream
     opener = await KINDS[kind][1](n)
     tasks: list[asyncio.Task[None]] = []
     gate = asyncio.Semaphore(100)
 
     async def one() -> None:
         connected = asyncio.Event()
+        sid = next(sids)
         async with gate:
             task = asyncio.create_task(opener(url, sid, connected))
             tasks.append(task)
@@ -204,16 +207,22 @@ async def child(kind: str, url: str, sid: str, n: int, hold_s: float) -> dict[st
 
 
 def measure(kind: str, srv: ServerHandle, n: int, hold_s: float) -> dict[str, Any]:
-    sid = srv.command("session")
+    sids = srv.command("sessions", n + 1)
     proc = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--url", srv.base_url]
-        + ["--sid", sid, "--streams", str(n), "--hold", str(hold_s)],
+        + ["--streams", str(n), "--hold", str(hold_s)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
+        assert proc.stdin is not None
+        proc.stdin.write(sids + "\n")
+        proc.stdin.flush()
         # the server must see every stream (plus the uncounted first one)
-        srv.command("wait_streams", sid, n + 1)
+        answer = srv.command("wait_batch_streams", n + 1, 240)
+        if answer != "ok":
+            raise RuntimeError(f"{kind}: not every stream opened ({answer})")
         out, _ = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
@@ -232,16 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated subset")
     parser.add_argument("--child", choices=sorted(KINDS))
     parser.add_argument("--url")
-    parser.add_argument("--sid")
     args = parser.parse_args(argv)
     raise_fd_limit(2 * args.streams + 512)
     if args.child:
-        result = asyncio.run(child(args.child, args.url, args.sid, args.streams, args.hold))
+        result = asyncio.run(child(args.child, args.url, args.streams, args.hold))
         print(json.dumps(result))
         return 0
     header(
         "memory per idle open stream (client process only; emulator in another process)",
-        f"{args.streams:,} streams to one idle session per client kind, each kind in a fresh "
+        f"{args.streams:,} streams, one idle session each, per client kind, each kind in a fresh "
         f"process, held {args.hold:g} s",
     )
     rows = []

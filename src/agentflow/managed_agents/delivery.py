@@ -26,6 +26,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -72,6 +73,10 @@ dedupe window): each read re-lists up to this many known events, so that one tha
 history after them is still found."""
 
 
+_EMPTY: frozenset[str] = frozenset()
+_UNUSED: set[str] = set()  # stands for a set not made yet: never added to
+
+
 class RecentIds:
     """The ids added recently: at least the last ``maxlen`` (at most ``2 * maxlen``).
 
@@ -89,7 +94,7 @@ class RecentIds:
         self.window = maxlen
         """How many ids (at least) are remembered."""
         self._current: set[str] = set()
-        self._previous: set[str] = set()
+        self._previous: AbstractSet[str] = _EMPTY  # a set of its own from the first rotation
         self.newest: str | None = None
         """The id added last (``None`` before the first): it changes whenever one is added."""
 
@@ -115,7 +120,9 @@ class RecentIds:
 class Tracker:
     """Deduplication and history cursor for one session's stored events."""
 
-    __slots__ = ("checkpoint", "newest", "note", "recent", "seen", "session_id", "start")
+    __slots__ = (
+        "_lookback", "checkpoint", "newest", "note", "recent", "seen", "session_id", "start",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -132,7 +139,8 @@ class Tracker:
         self.seen = RecentIds(window)
         self.start: str | None = None  # where history is read from before any event came
         # the processed_at of the last accepted events: the cursor is the oldest of them
-        self.recent: deque[str] = deque(maxlen=max(1, min(lookback, window)))
+        self._lookback = max(1, min(lookback, window))
+        self.recent: deque[str] | None = None  # made by the first confirmed event (memory)
         self.newest: str | None = None
         """The latest ``processed_at`` accepted (compared as text: one server's stamps share
         one format), to notice a live event that arrives behind it."""
@@ -166,7 +174,10 @@ class Tracker:
         processed_at = event.processed_at
         if processed_at is not None:
             if confirmed:
-                self.recent.append(processed_at)
+                recent = self.recent
+                if recent is None:
+                    recent = self.recent = deque(maxlen=self._lookback)
+                recent.append(processed_at)
             if self.newest is None or processed_at > self.newest:
                 self.newest = processed_at
         cp = self.checkpoint
@@ -191,7 +202,7 @@ class Tracker:
         """
         count = 0
         wanted = set(through)
-        size = len(wanted) + behind + len(self.recent) + 8
+        size = len(wanted) + behind + len(self.recent or ()) + 8
         limit = min(RECONCILE_PAGE, size) if wanted else None
         lister = events.list(
             self.session_id, limit=limit or RECONCILE_PAGE, created_at_gte=self.cursor
@@ -269,6 +280,11 @@ class Delivery:
     Without a checkpoint there is nothing to record, so no acknowledgement state is kept.
     """
 
+    __slots__ = (
+        "_acked", "_pending", "_track", "_unacked", "auto_ack", "done", "ending",
+        "last_event_id", "queue", "tracker", "until",
+    )  # fmt: skip
+
     def __init__(
         self,
         tracker: Tracker,
@@ -284,9 +300,10 @@ class Delivery:
         self.ending = False  # nothing more will come: stop once the queue is drained
         self.last_event_id: str | None = None
         self._track = tracker.checkpoint is not None  # acknowledgements have somewhere to go
-        self._unacked: deque[Event] = deque()  # delivered, not yet recorded, in order
-        self._pending: set[str] = set()  # their ids
-        self._acked: set[str] = set()  # acknowledged out of order, waiting for the prefix
+        # made on the first delivery with a checkpoint (an idle stream needs none of them)
+        self._unacked: deque[Event] | None = None  # delivered, not yet recorded, in order
+        self._pending: set[str] = _UNUSED  # their ids
+        self._acked: set[str] = _UNUSED  # acknowledged out of order, waiting for the prefix
 
     def deliver(self, event: Event) -> Event:
         """Hand ``event`` to the consumer: note it for acknowledgement, check end conditions."""
@@ -294,7 +311,11 @@ class Delivery:
         if event_id is not None:
             self.last_event_id = event_id
             if self._track:
-                self._unacked.append(event)
+                unacked = self._unacked
+                if unacked is None:
+                    unacked = self._unacked = deque()
+                    self._pending, self._acked = set(), set()
+                unacked.append(event)
                 self._pending.add(event_id)
         if event.type in TERMINAL_TYPES or (self.until is not None and self.until(event)):
             self.done = True
@@ -307,14 +328,15 @@ class Delivery:
         without a checkpoint).
         """
         cp = self.tracker.checkpoint
-        if cp is None:
+        unacked = self._unacked
+        if cp is None or unacked is None:
             return
         if event is None:
             self._acked.update(self._pending)
         elif event.id in self._pending:
             self._acked.add(event.id)
         sid = self.tracker.session_id
-        unacked, acked = self._unacked, self._acked
+        acked = self._acked
         while unacked and unacked[0].id in acked:
             done = unacked.popleft()
             event_id = str(done.id)
@@ -333,6 +355,8 @@ class Delivering:
 
     Subclasses set ``_delivery`` and implement :meth:`aclose`.
     """
+
+    __slots__ = ()
 
     _delivery: Delivery
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 import anyio
@@ -13,7 +12,7 @@ from ..core.checkpoint import CheckpointStore
 from ..core.exceptions import AgentflowError, APIError, DecodeError, TransportError
 from ..wire.backoff import Backoff
 from ..wire.errors import is_transient, stream_error
-from ..wire.http import HTTPCore, quote_id, transport_error
+from ..wire.http import HTTPCore, quote_id
 from ..wire.sse import SSEDecoder, SSEFrame
 from .confirm import LiveHold
 from .delivery import Delivering, Delivery, EventsAPI, Tracker
@@ -90,6 +89,14 @@ class EventStream(Delivering):
     unacknowledged events, and never one that was acknowledged.
     """
 
+    __slots__ = (
+        "_attempt", "_backoff", "_chunks", "_closed", "_core", "_decoder", "_deltas",
+        "_delivery", "_events", "_failure", "_frames", "_hold", "_max_attempts",
+        "_max_frame_bytes", "_newest_at_connect", "_params", "_path", "_quick", "_reconcile",
+        "_replay", "_request_id", "_response", "_stale_after", "_started", "on_reconnect",
+        "reconnects", "session_id", "watch",
+    )  # fmt: skip
+
     def __init__(
         self,
         core: HTTPCore,
@@ -122,9 +129,7 @@ class EventStream(Delivering):
         self._max_attempts = max_attempts
         self._backoff = backoff or core.backoff
         self._max_frame_bytes = max_frame_bytes
-        self._delivery = Delivery(
-            # history confirms every live event, and a late one still arrives live: the
-            # cursor needs no lookback (the poller's does)
+        self._delivery = Delivery(  # history confirms every live event: no lookback needed
             Tracker(session_id, checkpoint, dedupe_window, lookback=1),
             until=until,
             auto_ack=auto_ack,
@@ -132,7 +137,7 @@ class EventStream(Delivering):
         self._response: httpx.Response | None = None
         self._chunks: AsyncIterator[bytes] | None = None
         self._decoder = SSEDecoder(max_frame_bytes)
-        self._frames: deque[SSEFrame] = deque()  # read, not yet decoded (one per __anext__)
+        self._frames: list[SSEFrame] = []  # read, not decoded yet (a list: lighter when idle)
         self._request_id: str | None = None
         self._reconcile = False
         self._started = False
@@ -142,8 +147,7 @@ class EventStream(Delivering):
         self._newest_at_connect: str | None = None  # progress check for a dropped frame
         self._hold = LiveHold(self._delivery.tracker, events, self._delivery.queue)
         self._quick = False  # the next reconnect needs no backoff (a frame was dropped)
-        self.reconnects = 0
-        """How many times the connection was reopened."""
+        self.reconnects = 0  # how many times the connection was reopened
         self.on_reconnect: Callable[[int, float, str], None] | None = None
         """Called with (attempt, delay, redacted error) before each reconnect (telemetry)."""
         self.watch: StartWatch | None = None  # set before entering: see .start
@@ -184,7 +188,7 @@ class EventStream(Delivering):
                 # the live events among them: one history read per batch, not per event.
                 while not queue:
                     if frames and not (self._hold and frames[0].event in PREVIEW_FRAMES):
-                        why = self._on_frame(frames.popleft())
+                        why = self._on_frame(frames.pop(0))
                         if why is not None:
                             await self._drop(self._failure, why)
                     elif self._hold:
@@ -365,7 +369,7 @@ class EventStream(Delivering):
                 continue
             self._response = response
             self._request_id = response.headers.get("request-id")
-            self._chunks = response.aiter_bytes()
+            self._chunks = self._core.chunks(response)
             self._decoder = SSEDecoder(self._max_frame_bytes)
             self._newest_at_connect = self._delivery.tracker.seen.newest
             self._reconcile = True
@@ -389,12 +393,7 @@ class EventStream(Delivering):
                 await response.aclose()
 
     def _describe(self, exc: BaseException | None) -> str:
-        if exc is None:
-            return "none"
-        if isinstance(exc, httpx.HTTPError):
-            what = f"connect to {self._core.url(self._path)}"
-            return str(transport_error(exc, what, self._core.redact))
-        return self._core.redact(f"{type(exc).__name__}: {exc}")
+        return self._core.describe(exc, f"connect to {self._core.url(self._path)}")
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "closed" if self._closed else "idle"

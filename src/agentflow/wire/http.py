@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -253,6 +253,28 @@ class HTTPCore:
             )
         logger.debug("GET %s -> %d (stream open)", path, status)
         return response
+
+    def describe(self, exc: BaseException | None, what: str) -> str:
+        """A redacted one-line account of a failure (``what``: the attempted action)."""
+        if exc is None:
+            return "none"
+        if isinstance(exc, httpx.HTTPError):
+            return str(transport_error(exc, what, self.redact))
+        return self.redact(f"{type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+        """The body of an open stream, chunk by chunk.
+
+        A body without ``content-encoding`` is read straight from the response's byte
+        stream: ``aiter_bytes`` would add a decoder, a chunker and two generator frames per
+        open stream, all doing nothing (a suspended read holds them for the stream's life).
+        Closing the response closes that stream.
+        """
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding in ("", "identity") and isinstance(response.stream, httpx.AsyncByteStream):
+            return response.stream.__aiter__()
+        return response.aiter_bytes()
 
     async def aclose(self) -> None:
         """Close the HTTP client (and the stream pools) if this core created it."""
