@@ -16,7 +16,8 @@ class ReadyChannel(ManagedAgentsChannel):
     """The real channel; ``ready`` is set when the run starts iterating it: the stream is
     open, history reconciled and the run attached (it waits for events from then on)."""
 
-    ready: asyncio.Event | None = None
+    __slots__ = ("ready",)
+    ready: asyncio.Event | None
 
     def __aiter__(self) -> Any:
         if self.ready is not None:
@@ -36,7 +37,7 @@ class ReadySource:
         channel = ReadyChannel(
             self._client.events, session, checkpoint=checkpoint, replay=replay, options=options
         )
-        channel.ready = self._ready
+        channel.ready = self._ready  # set before the run iterates it
         return channel
 
 

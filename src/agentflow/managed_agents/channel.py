@@ -53,6 +53,7 @@ class ManagedAgentsChannel:
     """One Managed Agents session for the run loop (see the module docstring)."""
 
     dialect = MANAGED_AGENTS
+    __slots__ = ("_events", "_known", "_latest", "_observers", "session_id", "stream")
 
     def __init__(
         self,
@@ -72,6 +73,7 @@ class ManagedAgentsChannel:
         self.stream: EventStream | EventPoller
         self._latest: ManagedAgentsEvent | None = None  # known from the stream's start
         self._known = False
+        self._observers: Observers | None = None
         if poll is None:
             self.stream = events.stream(session_id, checkpoint=checkpoint, replay=replay, **options)
             self.stream.watch = StartWatch(STATUS_TYPES)
@@ -101,16 +103,16 @@ class ManagedAgentsChannel:
 
     def bind(self, *, app: Any, router: Any, ctx: Any) -> None:
         """Report the stream's reconnects to the app's observers (telemetry)."""
-        observers: Observers | None = getattr(app, "observers", None)
-        if observers is None:
-            return
-        session_id, dialect = self.session_id, self.dialect.name
+        self._observers = getattr(app, "observers", None)
+        if self._observers is not None and hasattr(self.stream, "on_reconnect"):
+            self.stream.on_reconnect = self._reconnected  # a poller does not reconnect
 
-        def reconnected(attempt: int, delay: float, error: str) -> None:
-            observers.reconnect(ReconnectObservation(session_id, dialect, attempt, delay, error))
-
-        if hasattr(self.stream, "on_reconnect"):  # a stream (a poller does not reconnect)
-            self.stream.on_reconnect = reconnected
+    def _reconnected(self, attempt: int, delay: float, error: str) -> None:
+        if self._observers is not None:
+            observation = ReconnectObservation(
+                self.session_id, self.dialect.name, attempt, delay, error
+            )
+            self._observers.reconnect(observation)
 
     async def start_turn(self, inputs: Sequence[JSONObject]) -> Collection[str]:
         """Post the inputs; the turn starts when one of their echoes arrives."""
@@ -138,8 +140,8 @@ class ManagedAgentsChannel:
 
         Asked right after entering (a run attaching), the stream's start has usually read it
         already: its history reads end at the end of history, and the newest status event
-        among them is the latest (anything newer comes on the stream), and one that read the whole
-        history knows there is none. Then no request.
+        among them is the latest (anything newer comes on the stream); one that read the
+        whole history knows there is none. Then no request.
         """
         known, self._latest = self._latest, None
         if self._known:  # once: later calls read history

@@ -93,7 +93,7 @@ class RecentIds:
         self._max = maxlen
         self.window = maxlen
         """How many ids (at least) are remembered."""
-        self._current: set[str] = set()
+        self._current: set[str] = _UNUSED  # made by the first add (an idle stream has none)
         self._previous: AbstractSet[str] = _EMPTY  # a set of its own from the first rotation
         self.newest: str | None = None
         """The id added last (``None`` before the first): it changes whenever one is added."""
@@ -109,6 +109,8 @@ class RecentIds:
         current = self._current
         if event_id in current or event_id in self._previous:
             return False
+        if current is _UNUSED:
+            current = self._current = set()
         current.add(event_id)
         self.newest = event_id
         if len(current) >= self._max:
