@@ -11,7 +11,15 @@ once listening, then answers one line per command read from stdin, until stdin c
   system-wide on Linux).
 - ``streams <sid>`` -> ``<n>``: open stream connections of a session.
 - ``wait_streams <sid> <n>`` -> ``ok``: wait (up to 120 s) until ``n`` streams are open.
+- ``sessions <n>`` -> ``<id> <id> ...``: create ``n`` sessions (the latest batch).
+- ``wait_batch_streams <n> [timeout]`` -> ``ok``: wait (checking every 10 ms, up to
+  ``timeout`` seconds, default 120) until ``n`` streams are open to the latest batch;
+  ``timeout <open>`` when they were not all open in time.
+- ``requests`` -> ``<json>``: how many requests were answered so far, by kind (``stream``:
+  stream connections, ``history``: ``GET .../events``, ``session``: ``GET /v1/sessions/{id}``,
+  ``other``).
 - ``rss`` -> ``<bytes>``: this process's resident set size.
+- ``cpu`` -> ``<seconds>``: this process's CPU time so far (user + system).
 
 The commands drive the Managed Agents emulator; with ``--dialect NAME`` (``messages``,
 ``everruns``, ``m8tes``) the child serves that dialect's emulator instead, and the benchmark
@@ -64,6 +72,9 @@ async def serve(scenario: Scenario, dialect: str) -> None:
         tg.cancel_scope.cancel()
 
 
+BATCH: list[str] = []  # the sessions of the latest ``sessions`` command
+
+
 async def run_command(emu: Emulator, tg: anyio.abc.TaskGroup, command: str, args: list[str]) -> str:
     if command == "session":
         return emu.create_session()
@@ -76,10 +87,41 @@ async def run_command(emu: Emulator, tg: anyio.abc.TaskGroup, command: str, args
         with anyio.fail_after(120):
             await emu.wait_for_streams(args[0], int(args[1]))
         return "ok"
+    if command == "sessions":
+        BATCH[:] = [emu.create_session() for _ in range(int(args[0]))]
+        return " ".join(BATCH)
+    if command == "wait_batch_streams":
+        # polled, not re-checked on every change: with thousands of sessions a check per
+        # change would cost the server more than the streams it counts
+        with anyio.move_on_after(float(args[1]) if len(args) > 1 else 120):
+            while sum(emu.stream_count(sid) for sid in BATCH) < int(args[0]):
+                await anyio.sleep(0.01)
+            return "ok"
+        return f"timeout {sum(emu.stream_count(sid) for sid in BATCH)}"
+    if command == "requests":
+        return json.dumps(request_counts(emu))
+    if command == "cpu":
+        times = os.times()
+        return str(times.user + times.system)
     if command == "rss":
         with open("/proc/self/statm") as f:
             return str(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
     return f"error unknown command {command!r}"
+
+
+def request_counts(emu: Emulator) -> dict[str, int]:
+    counts = {"stream": 0, "history": 0, "session": 0, "other": 0}
+    for record in emu.requests:
+        path = record.path
+        if path.endswith("/events/stream"):
+            counts["stream"] += 1
+        elif record.method == "GET" and path.endswith("/events"):
+            counts["history"] += 1
+        elif record.method == "GET" and path.count("/") == 3:
+            counts["session"] += 1
+        else:
+            counts["other"] += 1
+    return counts
 
 
 def main() -> None:

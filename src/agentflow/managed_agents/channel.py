@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.observe import ReconnectObservation
 from .builders import interrupt
 from .dialect import MANAGED_AGENTS
+from .start import StartWatch
 
 if TYPE_CHECKING:
     from ..core.checkpoint import CheckpointStore
@@ -52,6 +53,7 @@ class ManagedAgentsChannel:
     """One Managed Agents session for the run loop (see the module docstring)."""
 
     dialect = MANAGED_AGENTS
+    __slots__ = ("_events", "_known", "_latest", "_observers", "session_id", "stream")
 
     def __init__(
         self,
@@ -69,8 +71,12 @@ class ManagedAgentsChannel:
         options = dict(options)
         poll = options.pop("poll", None)
         self.stream: EventStream | EventPoller
+        self._latest: ManagedAgentsEvent | None = None  # known from the stream's start
+        self._known = False
+        self._observers: Observers | None = None
         if poll is None:
             self.stream = events.stream(session_id, checkpoint=checkpoint, replay=replay, **options)
+            self.stream.watch = StartWatch(STATUS_TYPES)
         else:
             self.stream = events.poll(
                 session_id, interval=poll, checkpoint=checkpoint, replay=replay, **options
@@ -78,6 +84,10 @@ class ManagedAgentsChannel:
 
     async def __aenter__(self) -> ManagedAgentsChannel:
         await self.stream.__aenter__()
+        watch: StartWatch | None = getattr(self.stream, "watch", None)
+        if watch is not None:
+            self._latest, self._known = watch.event, watch.known
+            self.stream.watch = None  # type: ignore[union-attr]  # done: let it go
         return self
 
     async def __aexit__(
@@ -93,16 +103,16 @@ class ManagedAgentsChannel:
 
     def bind(self, *, app: Any, router: Any, ctx: Any) -> None:
         """Report the stream's reconnects to the app's observers (telemetry)."""
-        observers: Observers | None = getattr(app, "observers", None)
-        if observers is None:
-            return
-        session_id, dialect = self.session_id, self.dialect.name
+        self._observers = getattr(app, "observers", None)
+        if self._observers is not None and hasattr(self.stream, "on_reconnect"):
+            self.stream.on_reconnect = self._reconnected  # a poller does not reconnect
 
-        def reconnected(attempt: int, delay: float, error: str) -> None:
-            observers.reconnect(ReconnectObservation(session_id, dialect, attempt, delay, error))
-
-        if hasattr(self.stream, "on_reconnect"):  # a stream (a poller does not reconnect)
-            self.stream.on_reconnect = reconnected
+    def _reconnected(self, attempt: int, delay: float, error: str) -> None:
+        if self._observers is not None:
+            observation = ReconnectObservation(
+                self.session_id, self.dialect.name, attempt, delay, error
+            )
+            self._observers.reconnect(observation)
 
     async def start_turn(self, inputs: Sequence[JSONObject]) -> Collection[str]:
         """Post the inputs; the turn starts when one of their echoes arrives."""
@@ -126,7 +136,17 @@ class ManagedAgentsChannel:
         return self._events.list(self.session_id, types=HISTORY_TYPES)
 
     async def latest(self) -> ManagedAgentsEvent | None:
-        """The session's most recent status event."""
+        """The session's most recent status event.
+
+        Asked right after entering (a run attaching), the stream's start has usually read it
+        already: its history reads end at the end of history, and the newest status event
+        among them is the latest (anything newer comes on the stream); one that read the
+        whole history knows there is none. Then no request.
+        """
+        known, self._latest = self._latest, None
+        if self._known:  # once: later calls read history
+            self._known = False
+            return known
         async for event in self._events.list(
             self.session_id, order="desc", limit=1, types=STATUS_TYPES
         ):

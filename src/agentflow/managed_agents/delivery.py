@@ -26,6 +26,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable, Collection, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -72,6 +73,10 @@ dedupe window): each read re-lists up to this many known events, so that one tha
 history after them is still found."""
 
 
+_EMPTY: frozenset[str] = frozenset()
+_UNUSED: set[str] = set()  # stands for a set not made yet: never added to
+
+
 class RecentIds:
     """The ids added recently: at least the last ``maxlen`` (at most ``2 * maxlen``).
 
@@ -88,8 +93,8 @@ class RecentIds:
         self._max = maxlen
         self.window = maxlen
         """How many ids (at least) are remembered."""
-        self._current: set[str] = set()
-        self._previous: set[str] = set()
+        self._current: set[str] = _UNUSED  # made by the first add (an idle stream has none)
+        self._previous: AbstractSet[str] = _EMPTY  # a set of its own from the first rotation
         self.newest: str | None = None
         """The id added last (``None`` before the first): it changes whenever one is added."""
 
@@ -104,6 +109,8 @@ class RecentIds:
         current = self._current
         if event_id in current or event_id in self._previous:
             return False
+        if current is _UNUSED:
+            current = self._current = set()
         current.add(event_id)
         self.newest = event_id
         if len(current) >= self._max:
@@ -115,6 +122,10 @@ class RecentIds:
 class Tracker:
     """Deduplication and history cursor for one session's stored events."""
 
+    __slots__ = (
+        "_lookback", "checkpoint", "newest", "note", "recent", "seen", "session_id", "start",
+    )  # fmt: skip
+
     def __init__(
         self,
         session_id: str,
@@ -123,11 +134,15 @@ class Tracker:
         lookback: int = LOOKBACK,
     ) -> None:
         self.session_id = session_id
+        self.note: Callable[[Event], object] | None = None
+        """Shown every event history returns, in history order, while set (the stream sets
+        it while it starts, to remember the newest status event)."""
         self.checkpoint = checkpoint
         self.seen = RecentIds(window)
         self.start: str | None = None  # where history is read from before any event came
         # the processed_at of the last accepted events: the cursor is the oldest of them
-        self.recent: deque[str] = deque(maxlen=max(1, min(lookback, window)))
+        self._lookback = max(1, min(lookback, window))
+        self.recent: deque[str] | None = None  # made by the first confirmed event (memory)
         self.newest: str | None = None
         """The latest ``processed_at`` accepted (compared as text: one server's stamps share
         one format), to notice a live event that arrives behind it."""
@@ -161,7 +176,10 @@ class Tracker:
         processed_at = event.processed_at
         if processed_at is not None:
             if confirmed:
-                self.recent.append(processed_at)
+                recent = self.recent
+                if recent is None:
+                    recent = self.recent = deque(maxlen=self._lookback)
+                recent.append(processed_at)
             if self.newest is None or processed_at > self.newest:
                 self.newest = processed_at
         cp = self.checkpoint
@@ -186,12 +204,15 @@ class Tracker:
         """
         count = 0
         wanted = set(through)
-        size = len(wanted) + behind + len(self.recent) + 8
+        size = len(wanted) + behind + len(self.recent or ()) + 8
         limit = min(RECONCILE_PAGE, size) if wanted else None
         lister = events.list(
             self.session_id, limit=limit or RECONCILE_PAGE, created_at_gte=self.cursor
         )
+        note = self.note
         async for event in lister:  # a pager: leaving it early holds nothing open
+            if note is not None:
+                note(event)
             if self.accept(event):
                 sink(event)
                 count += 1
@@ -209,9 +230,16 @@ class Tracker:
         """
         return await events.status(self.session_id) == "terminated"
 
-    async def start_at_now(self, events: Events) -> None:
-        """Skip the stored history: remember the newest events and start the cursor there."""
-        page, _ = await events.page(self.session_id, limit=100, order="desc")
+    async def start_at_now(self, events: Events) -> bool:
+        """Skip the stored history: remember the newest events and start the cursor there.
+
+        Returns whether that one page held the whole history.
+        """
+        page, next_page = await events.page(self.session_id, limit=100, order="desc")
+        note = self.note
+        if note is not None:
+            for event in reversed(page):  # history order: the newest is shown last
+                note(event)
         if page:
             newest = page[0].processed_at
             for event in page:
@@ -220,6 +248,7 @@ class Tracker:
                 if event.id is not None:
                     self.seen.add(event.id)
             self.start = newest
+        return not next_page
 
 
 def instant(stamp: str) -> tuple[int, datetime | str]:
@@ -253,6 +282,11 @@ class Delivery:
     Without a checkpoint there is nothing to record, so no acknowledgement state is kept.
     """
 
+    __slots__ = (
+        "_acked", "_pending", "_track", "_unacked", "auto_ack", "done", "ending",
+        "last_event_id", "queue", "tracker", "until",
+    )  # fmt: skip
+
     def __init__(
         self,
         tracker: Tracker,
@@ -268,9 +302,10 @@ class Delivery:
         self.ending = False  # nothing more will come: stop once the queue is drained
         self.last_event_id: str | None = None
         self._track = tracker.checkpoint is not None  # acknowledgements have somewhere to go
-        self._unacked: deque[Event] = deque()  # delivered, not yet recorded, in order
-        self._pending: set[str] = set()  # their ids
-        self._acked: set[str] = set()  # acknowledged out of order, waiting for the prefix
+        # made on the first delivery with a checkpoint (an idle stream needs none of them)
+        self._unacked: deque[Event] | None = None  # delivered, not yet recorded, in order
+        self._pending: set[str] = _UNUSED  # their ids
+        self._acked: set[str] = _UNUSED  # acknowledged out of order, waiting for the prefix
 
     def deliver(self, event: Event) -> Event:
         """Hand ``event`` to the consumer: note it for acknowledgement, check end conditions."""
@@ -278,7 +313,11 @@ class Delivery:
         if event_id is not None:
             self.last_event_id = event_id
             if self._track:
-                self._unacked.append(event)
+                unacked = self._unacked
+                if unacked is None:
+                    unacked = self._unacked = deque()
+                    self._pending, self._acked = set(), set()
+                unacked.append(event)
                 self._pending.add(event_id)
         if event.type in TERMINAL_TYPES or (self.until is not None and self.until(event)):
             self.done = True
@@ -291,14 +330,15 @@ class Delivery:
         without a checkpoint).
         """
         cp = self.tracker.checkpoint
-        if cp is None:
+        unacked = self._unacked
+        if cp is None or unacked is None:
             return
         if event is None:
             self._acked.update(self._pending)
         elif event.id in self._pending:
             self._acked.add(event.id)
         sid = self.tracker.session_id
-        unacked, acked = self._unacked, self._acked
+        acked = self._acked
         while unacked and unacked[0].id in acked:
             done = unacked.popleft()
             event_id = str(done.id)
@@ -317,6 +357,8 @@ class Delivering:
 
     Subclasses set ``_delivery`` and implement :meth:`aclose`.
     """
+
+    __slots__ = ()
 
     _delivery: Delivery
 

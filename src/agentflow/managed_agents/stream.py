@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 import anyio
@@ -13,12 +12,13 @@ from ..core.checkpoint import CheckpointStore
 from ..core.exceptions import AgentflowError, APIError, DecodeError, TransportError
 from ..wire.backoff import Backoff
 from ..wire.errors import is_transient, stream_error
-from ..wire.http import HTTPCore, quote_id, transport_error
+from ..wire.http import HTTPCore, quote_id
 from ..wire.sse import SSEDecoder, SSEFrame
 from .confirm import LiveHold
 from .delivery import Delivering, Delivery, EventsAPI, Tracker
 from .events import ManagedAgentsEvent as Event
 from .events import parse_event
+from .start import StartWatch
 
 __all__ = ["EventStream"]
 
@@ -38,11 +38,13 @@ class EventStream(Delivering):
             async for event in stream:
                 ...
 
-    **Connection.** Entering the block opens the SSE connection (response headers received),
-    so events caused by anything sent afterwards are observed. After every connect and
-    reconnect, stored history is read from the cursor (``events.list``) and its new events
-    are yielded before live ones; the overlap is removed by event id (a bounded window of
-    recent ids plus the ``checkpoint``).
+    **Connection.** Entering the block opens the SSE connection (response headers received), so
+    events caused by anything sent afterwards are observed. Without ``replay`` one read of the
+    newest history right after connecting sets the start (an event stored while the block is
+    being entered may be delivered or taken for history; any stored after it is delivered).
+    After every other connect and reconnect, stored history is read from the cursor
+    (``events.list``) and its new events are yielded before live ones; the overlap is removed by
+    event id (a bounded window of recent ids plus the ``checkpoint``).
 
     **Order and gaps.** History is the truth; the live stream is trusted until it shows
     otherwise (:mod:`~agentflow.managed_agents.confirm`). Live events are delivered as they
@@ -87,6 +89,14 @@ class EventStream(Delivering):
     unacknowledged events, and never one that was acknowledged.
     """
 
+    __slots__ = (
+        "_attempt", "_backoff", "_chunks", "_closed", "_core", "_decoder", "_deltas",
+        "_delivery", "_events", "_failure", "_frames", "_hold", "_max_attempts",
+        "_max_frame_bytes", "_newest_at_connect", "_params", "_path", "_quick", "_reconcile",
+        "_replay", "_request_id", "_response", "_stale_after", "_started", "on_reconnect",
+        "reconnects", "session_id", "watch",
+    )  # fmt: skip
+
     def __init__(
         self,
         core: HTTPCore,
@@ -119,9 +129,7 @@ class EventStream(Delivering):
         self._max_attempts = max_attempts
         self._backoff = backoff or core.backoff
         self._max_frame_bytes = max_frame_bytes
-        self._delivery = Delivery(
-            # history confirms every live event, and a late one still arrives live: the
-            # cursor needs no lookback (the poller's does)
+        self._delivery = Delivery(  # history confirms every live event: no lookback needed
             Tracker(session_id, checkpoint, dedupe_window, lookback=1),
             until=until,
             auto_ack=auto_ack,
@@ -129,7 +137,7 @@ class EventStream(Delivering):
         self._response: httpx.Response | None = None
         self._chunks: AsyncIterator[bytes] | None = None
         self._decoder = SSEDecoder(max_frame_bytes)
-        self._frames: deque[SSEFrame] = deque()  # read, not yet decoded (one per __anext__)
+        self._frames: list[SSEFrame] = []  # read, not decoded yet (a list: lighter when idle)
         self._request_id: str | None = None
         self._reconcile = False
         self._started = False
@@ -139,10 +147,10 @@ class EventStream(Delivering):
         self._newest_at_connect: str | None = None  # progress check for a dropped frame
         self._hold = LiveHold(self._delivery.tracker, events, self._delivery.queue)
         self._quick = False  # the next reconnect needs no backoff (a frame was dropped)
-        self.reconnects = 0
-        """How many times the connection was reopened."""
+        self.reconnects = 0  # how many times the connection was reopened
         self.on_reconnect: Callable[[int, float, str], None] | None = None
         """Called with (attempt, delay, redacted error) before each reconnect (telemetry)."""
+        self.watch: StartWatch | None = None  # set before entering: see .start
 
     # -- public surface -------------------------------------------------------------------
 
@@ -180,7 +188,7 @@ class EventStream(Delivering):
                 # the live events among them: one history read per batch, not per event.
                 while not queue:
                     if frames and not (self._hold and frames[0].event in PREVIEW_FRAMES):
-                        why = self._on_frame(frames.popleft())
+                        why = self._on_frame(frames.pop(0))
                         if why is not None:
                             await self._drop(self._failure, why)
                     elif self._hold:
@@ -206,15 +214,23 @@ class EventStream(Delivering):
         if self._started:
             return
         self._started = True
-        if not self._replay:
-            await self._delivery.tracker.start_at_now(self._events)
-        await self._connect_with_retries(initial=True)
+        tracker, watch = self._delivery.tracker, self.watch
+        tracker.note = watch.note if watch is not None else None
+        whole = tracker.cursor is None  # the reconcile reads all of history
         try:
+            await self._connect_with_retries(initial=True)
+            if not self._replay:  # connected: the start is the end of history now
+                whole = await tracker.start_at_now(self._events)
+                self._reconcile = False
             while self._chunks is None or self._reconcile:  # connected and caught up
                 await self._fill()
+            if watch is not None:
+                watch.finish(whole)
         except BaseException:
             await self.aclose()
             raise
+        finally:
+            tracker.note = None
 
     async def _fill(self) -> None:
         """Make progress: (re)connect, reconcile, or read the next chunk's frames."""
@@ -353,7 +369,7 @@ class EventStream(Delivering):
                 continue
             self._response = response
             self._request_id = response.headers.get("request-id")
-            self._chunks = response.aiter_bytes()
+            self._chunks = self._core.chunks(response)
             self._decoder = SSEDecoder(self._max_frame_bytes)
             self._newest_at_connect = self._delivery.tracker.seen.newest
             self._reconcile = True
@@ -377,12 +393,7 @@ class EventStream(Delivering):
                 await response.aclose()
 
     def _describe(self, exc: BaseException | None) -> str:
-        if exc is None:
-            return "none"
-        if isinstance(exc, httpx.HTTPError):
-            what = f"connect to {self._core.url(self._path)}"
-            return str(transport_error(exc, what, self._core.redact))
-        return self._core.redact(f"{type(exc).__name__}: {exc}")
+        return self._core.describe(exc, f"connect to {self._core.url(self._path)}")
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "closed" if self._closed else "idle"

@@ -17,7 +17,8 @@ and ``random``. 401, 403 and 404 are never retried under any policy.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import ssl
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ from .._version import __version__
 from ..core.exceptions import APIError, TransportError
 from .backoff import RETRYABLE_STATUSES, Backoff, Random, Sleep
 from .errors import Redactor, api_error
+from .pools import StreamPools
 
 __all__ = ["HTTPCore", "RetryPolicy", "check_api_key", "logger", "quote_id"]
 
@@ -36,6 +38,7 @@ RetryPolicy = Literal["all", "safe", "none"]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _NEVER_RETRY = frozenset({400, 401, 403, 404})
+KEEPALIVE = 16
 
 
 def quote_id(value: str, what: str = "session_id") -> str:
@@ -127,11 +130,23 @@ class HTTPCore:
             # that raises instead of hanging when there is one.
             limits = httpx.Limits(
                 max_connections=max_connections,
-                max_keepalive_connections=100,
+                max_keepalive_connections=KEEPALIVE,
                 keepalive_expiry=30.0,
             )
             http_client = httpx.AsyncClient(timeout=self.timeout, limits=limits)
         self.http = http_client
+        # A borrowed client is used for everything, streams included (its transport, its
+        # proxies); an owned one keeps streams in pools of their own (see wire.pools).
+        self.streams: StreamPools | None = None
+        if self.owns_client:
+            stream_limits = httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=16, keepalive_expiry=30.0
+            )
+
+            def shard(verify: ssl.SSLContext) -> httpx.AsyncClient:
+                return httpx.AsyncClient(timeout=self.timeout, limits=stream_limits, verify=verify)
+
+            self.streams = StreamPools(shard)
 
     def url(self, path: str) -> str:
         """The absolute URL of an API path such as ``/v1/sessions``."""
@@ -216,10 +231,11 @@ class HTTPCore:
             pool=self.timeout.pool,
         )
         sent = self.headers if not headers else {**self.headers, **_lower(headers)}
-        request = self.http.build_request(
+        http = self.http if self.streams is None else self.streams.next()
+        request = http.build_request(
             "GET", self.url(path), params=params, headers=sent, timeout=timeout
         )
-        response = await self.http.send(request, stream=True)
+        response = await http.send(request, stream=True)
         status = response.status_code
         if status >= 400:
             try:
@@ -238,7 +254,31 @@ class HTTPCore:
         logger.debug("GET %s -> %d (stream open)", path, status)
         return response
 
+    def describe(self, exc: BaseException | None, what: str) -> str:
+        """A redacted one-line account of a failure (``what``: the attempted action)."""
+        if exc is None:
+            return "none"
+        if isinstance(exc, httpx.HTTPError):
+            return str(transport_error(exc, what, self.redact))
+        return self.redact(f"{type(exc).__name__}: {exc}")
+
+    @staticmethod
+    def chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+        """The body of an open stream, chunk by chunk.
+
+        A body without ``content-encoding`` is read straight from the response's byte
+        stream: ``aiter_bytes`` would add a decoder, a chunker and two generator frames per
+        open stream, all doing nothing (a suspended read holds them for the stream's life).
+        Closing the response closes that stream.
+        """
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding in ("", "identity") and isinstance(response.stream, httpx.AsyncByteStream):
+            return response.stream.__aiter__()
+        return response.aiter_bytes()
+
     async def aclose(self) -> None:
-        """Close the HTTP client if this core created it."""
+        """Close the HTTP client (and the stream pools) if this core created it."""
         if self.owns_client:
+            if self.streams is not None:
+                await self.streams.aclose()
             await self.http.aclose()
