@@ -38,7 +38,7 @@ RetryPolicy = Literal["all", "safe", "none"]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _NEVER_RETRY = frozenset({400, 401, 403, 404})
-KEEPALIVE = 16
+KEEPALIVE = 100  # idle request connections kept (streams have pools of their own)
 
 
 def quote_id(value: str, what: str = "session_id") -> str:
