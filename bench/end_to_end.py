@@ -2,7 +2,7 @@
 
 Run from the repository root (after ``pip install -e ".[dev]"``)::
 
-    python bench/end_to_end.py [--events 30000] [--repeat 5]
+    python bench/end_to_end.py [--events 30000] [--repeat 4]
 
 The server is agentflow's emulator in its own process (``bench/_server.py``), so it runs on
 the other core and is not counted. Each trial creates a session whose turn is ``Wait`` +
@@ -203,7 +203,7 @@ def child(kind: str, n: int, repeat: int, hold: float) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=30_000)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=4)
     parser.add_argument(
         "--hold", type=float, default=2.0, help="seconds the server holds the burst back"
     )
