@@ -7,7 +7,7 @@ decodes them under these names and keeps any other as an unknown event.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, PrivateAttr
 
@@ -33,18 +33,15 @@ def _args(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-class ToolStarted(EverrunsEvent):
-    """``tool.started``: a tool call was announced (``tool_call`` {id, name, arguments})."""
+class _CallData(DataModel):
+    tool_call: ToolCallInfo
 
-    event_kind: ClassVar[str | None] = "tool.started"
 
-    class Data(DataModel):
-        tool_call: ToolCallInfo
-        display_name: str | None = None
-        narration: str | None = None
+class _CarriesCall(EverrunsEvent):
+    """An event whose ``data.tool_call`` is the call itself (its name, arguments and id)."""
 
-    type: Literal["tool.started"]
-    data: Data
+    if TYPE_CHECKING:
+        data: _CallData  # each subclass declares its own ``Data`` (a ``_CallData``)
 
     @property
     def tool_name(self) -> str | None:
@@ -60,6 +57,19 @@ class ToolStarted(EverrunsEvent):
     def call_id(self) -> str | None:
         """The tool call's id."""
         return self.data.tool_call.id
+
+
+class ToolStarted(_CarriesCall):
+    """``tool.started``: a tool call was announced (``tool_call`` {id, name, arguments})."""
+
+    event_kind: ClassVar[str | None] = "tool.started"
+
+    class Data(_CallData):
+        display_name: str | None = None
+        narration: str | None = None
+
+    type: Literal["tool.started"]
+    data: Data
 
 
 class _ToolRef(DataModel):
@@ -226,7 +236,7 @@ class ToolCallRequested(EverrunsEvent):
         return None if call is None else call.id
 
 
-class ToolApprovalRequested(EverrunsEvent):
+class ToolApprovalRequested(_CarriesCall):
     """``tool.approval_requested`` (inferred name): a tool call waits for allow / deny.
 
     ``approval_id`` is the gate, ``tool_call`` the call held back; the answer goes to the
@@ -235,28 +245,12 @@ class ToolApprovalRequested(EverrunsEvent):
 
     event_kind: ClassVar[str | None] = "approval.requested"
 
-    class Data(DataModel):
+    class Data(_CallData):
         approval_id: str | None = None
-        tool_call: ToolCallInfo
         reason: str | None = None
 
     type: Literal["tool.approval_requested"]
     data: Data
-
-    @property
-    def tool_name(self) -> str | None:
-        """The held-back tool's name."""
-        return self.data.tool_call.name
-
-    @property
-    def tool_input(self) -> dict[str, Any] | None:
-        """The held-back call's arguments."""
-        return _args(self.data.tool_call.arguments)
-
-    @property
-    def call_id(self) -> str | None:
-        """The held-back call's id."""
-        return self.data.tool_call.id
 
 
 class ToolApprovalResolved(_AboutCall):
