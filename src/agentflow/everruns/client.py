@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import random as _random
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import anyio
 import httpx
 
 from ..core.exceptions import AuthenticationError
@@ -111,9 +109,9 @@ class EverrunsClient:
             "http_client": http_client,
             "timeout": timeout,
             "max_retries": max_retries,
-            "backoff": backoff or Backoff(),
-            "sleep": sleep or anyio.sleep,
-            "random": random or _random.random,
+            "backoff": backoff,
+            "sleep": sleep,
+            "random": random,
             "max_connections": max_connections,
             "default_headers": default_headers,
         }

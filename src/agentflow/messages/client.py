@@ -8,18 +8,14 @@ response, run the tools it asks for, send the results back, until the turn ends.
 
 from __future__ import annotations
 
-import os
-import random as _random
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-import anyio
 import httpx
 
-from ..core.exceptions import AuthenticationError
 from ..wire.backoff import Backoff, Random, Sleep
-from ..wire.http import HTTPCore
+from ..wire.http import HTTPCore, key_and_url
 from .channel import MessagesChannel
 from .conversation import Conversation
 from .dialect import MESSAGES
@@ -116,12 +112,13 @@ class MessagesClient:
             raise ValueError(f"model must be a non-empty string, got {model!r}")
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
             raise ValueError(f"max_tokens must be an integer >= 1, got {max_tokens!r}")
-        key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
-        if not key:
-            raise AuthenticationError(
-                "No API key: pass api_key= or set the ANTHROPIC_API_KEY environment variable"
-            )
-        url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
+        key, url = key_and_url(
+            api_key,
+            base_url,
+            key_env="ANTHROPIC_API_KEY",
+            url_env="ANTHROPIC_BASE_URL",
+            default_url=DEFAULT_BASE_URL,
+        )
         headers = {
             "authorization": f"Bearer {key}",
             "anthropic-version": API_VERSION,
@@ -134,9 +131,9 @@ class MessagesClient:
             http_client=http_client,
             timeout=timeout,
             max_retries=max_retries,
-            backoff=backoff or Backoff(),
-            sleep=sleep or anyio.sleep,
-            random=random or _random.random,
+            backoff=backoff,
+            sleep=sleep,
+            random=random,
             max_connections=max_connections,
             default_headers=default_headers,
         )

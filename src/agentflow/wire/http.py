@@ -17,20 +17,23 @@ and ``random``. 401, 403 and 404 are never retried under any policy.
 from __future__ import annotations
 
 import logging
+import os
+import random as _random
 import ssl
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Literal
 from urllib.parse import quote
 
+import anyio
 import httpx
 
 from .._version import __version__
-from ..core.exceptions import APIError, TransportError
+from ..core.exceptions import APIError, AuthenticationError, TransportError
 from .backoff import RETRYABLE_STATUSES, Backoff, Random, Sleep
 from .errors import Redactor, api_error
 from .pools import StreamPools
 
-__all__ = ["HTTPCore", "RetryPolicy", "check_api_key", "logger", "quote_id"]
+__all__ = ["HTTPCore", "RetryPolicy", "check_api_key", "key_and_url", "logger", "quote_id"]
 
 logger = logging.getLogger("agentflow.transport")
 
@@ -39,6 +42,20 @@ RetryPolicy = Literal["all", "safe", "none"]
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _NEVER_RETRY = frozenset({400, 401, 403, 404})
 KEEPALIVE = 100  # idle request connections kept (streams have pools of their own)
+
+
+def key_and_url(
+    api_key: str | None, base_url: str | None, *, key_env: str, url_env: str, default_url: str
+) -> tuple[str, str]:
+    """The API key and base URL a client uses: the arguments, else the environment variables
+    ``key_env`` / ``url_env``, else (for the URL) ``default_url``. No key at all raises
+    :class:`~agentflow.AuthenticationError` naming the variable."""
+    key = api_key if api_key is not None else os.environ.get(key_env)
+    if not key:
+        raise AuthenticationError(
+            f"No API key: pass api_key= or set the {key_env} environment variable"
+        )
+    return key, base_url or os.environ.get(url_env) or default_url
 
 
 def quote_id(value: str, what: str = "session_id") -> str:
@@ -100,9 +117,9 @@ class HTTPCore:
         http_client: httpx.AsyncClient | None,
         timeout: float | httpx.Timeout | None,
         max_retries: int,
-        backoff: Backoff,
-        sleep: Sleep,
-        random: Random,
+        backoff: Backoff | None = None,
+        sleep: Sleep | None = None,
+        random: Random | None = None,
         max_connections: int | None,
         default_headers: Mapping[str, str] | None,
     ) -> None:
@@ -116,9 +133,9 @@ class HTTPCore:
             timeout = http_client.timeout if http_client else httpx.Timeout(60.0, connect=10.0)
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.max_retries = max_retries
-        self.backoff = backoff
-        self.sleep = sleep
-        self.random = random
+        self.backoff = backoff or Backoff()
+        self.sleep = sleep or anyio.sleep
+        self.random = random or _random.random
         self.headers: dict[str, str] = {"user-agent": f"agentflow/{__version__}"}
         self.headers.update({k.lower(): v for k, v in headers.items()})
         if default_headers:
