@@ -107,7 +107,8 @@ class RedisServer:
         self.startup_timeout = startup_timeout
         self.args = args
         self.port = 0
-        self.password = secrets.token_urlsafe(16)
+        # hex: a password starting with "-" (token_urlsafe can) reads as an option to redis
+        self.password = secrets.token_hex(16)
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: collections.deque[str] = collections.deque(maxlen=40)
@@ -132,7 +133,11 @@ class RedisServer:
         return f"<RedisServer {state} v{'.'.join(map(str, self.version))}>"
 
     def __enter__(self) -> RedisServer:
-        self.start()
+        try:
+            self.start()
+        except BaseException:
+            self.stop()  # no data directory left behind for the garbage collector to warn about
+            raise
         return self
 
     def __exit__(
