@@ -146,6 +146,49 @@ async def test_types_and_created_at_filters() -> None:
     assert bad.status_code == 400
 
 
+async def test_a_time_bound_reads_the_same_events_in_order_or_not() -> None:
+    """A lone ``created_at[gte|gt]`` bound is found by bisection while history is in time
+    order, and by a scan once an event is stored behind a later one: both give what a
+    filter over every stored event gives, page after page."""
+    async with Emulator(Scenario([Turn([Burst(9)])])) as emu, raw_client(emu) as client:
+        session_id = await _session_with_history(emu, client)
+        path = f"/sessions/{session_id}/events"
+
+        async def read(op: str, bound: str) -> list[str]:
+            ids: list[str] = []
+            page: str | None = None
+            while True:
+                query = {f"created_at[{op}]": bound, "limit": "3"}
+                body = (
+                    await client.get(path, params={**query, **({"page": page} if page else {})})
+                ).json()
+                ids += [e["id"] for e in body["data"]]
+                page = body["next_page"]
+                if not page:
+                    return ids
+
+        def expected(op: str, bound: str) -> list[str]:
+            after = (lambda s: s >= bound) if op == "gte" else (lambda s: s > bound)
+            return [e["id"] for e in emu.history(session_id) if after(e["processed_at"])]
+
+        for when in ("in order", "one event behind"):
+            if when == "one event behind":
+                emu.emit(
+                    session_id,
+                    {
+                        "type": "agent.message",
+                        "content": [],
+                        "processed_at": "2000-01-01T00:00:00.000Z",
+                    },
+                )
+                assert emu.history(session_id)[-1]["processed_at"].startswith("2000")
+            assert emu.session(session_id).in_order is (when == "in order")
+            stamps = sorted({e["processed_at"] for e in emu.history(session_id)})
+            for bound in (stamps[0], stamps[len(stamps) // 2], stamps[-1], "2100-01-01T00:00:00Z"):
+                for op in ("gte", "gt"):
+                    assert await read(op, bound) == expected(op, bound), (when, op, bound)
+
+
 @pytest.mark.parametrize("query", [{"limit": "0"}, {"limit": "x"}, {"order": "up"}, {"page": "!!"}])
 async def test_bad_list_parameters_are_400(query: dict[str, str]) -> None:
     async with Emulator() as emu, raw_client(emu) as client:

@@ -188,3 +188,31 @@ async def test_the_client_keeps_working_after_a_bad_body() -> None:
             with pytest.raises(DecodeError, match="got b'not json'"):
                 await client.sessions.retrieve("sesn_1")
             assert (await client.sessions.retrieve("sesn_1")).id == "sesn_1"
+
+
+def test_a_page_read_with_skip_decodes_only_the_events_not_held(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """``skip`` leaves known ids out unvalidated; odd ids (a list, none) are decoded as
+    usual (and rejected, since a stored event needs a string id), and an invalid event
+    among the rest is skipped with a warning, not fatal."""
+    import json
+
+    from agentflow.managed_agents.models import decode_event_page
+
+    message = {"type": "agent.message", "processed_at": "2026-01-01T00:00:00Z", "content": []}
+    body = {
+        "data": [
+            {**message, "id": "sevt_known", "content": "invalid, but never looked at"},
+            {**message, "id": "sevt_new"},
+            {**message, "id": ["not", "a", "string"]},
+            {**message, "id": "sevt_bad", "content": "not a list"},
+            {"type": "agent.message", "content": []},
+        ],
+        "next_page": "p2",
+    }
+    events, cursor = decode_event_page(json.dumps(body).encode(), skip={"sevt_known"})
+    assert cursor == "p2"
+    assert [e.id for e in events] == ["sevt_new"]
+    warned = [r.getMessage() for r in caplog.records if "undecodable" in r.getMessage()]
+    assert len(warned) == 3 and not any("sevt_known" in w for w in warned)

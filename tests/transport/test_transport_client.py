@@ -126,6 +126,23 @@ async def test_events_list_pages_and_filters(emulator: Emulator) -> None:
     assert len(list_calls) == -(-len(stored) // 5)
 
 
+@pytest.mark.emulator_scenario(Scenario([Turn([Say(f"m{i}") for i in range(6)])]))
+async def test_events_list_leaves_out_the_ids_in_skip(emulator: Emulator) -> None:
+    sid = emulator.create_session()
+    emulator.send(sid, [user_message("go")])
+    with anyio.fail_after(10):
+        await emulator.wait_for_event(sid, "session.status_idle")
+    stored = [e["id"] for e in emulator.history(sid)]
+    known = set(stored[::2])
+    async with client_for(emulator) as client:
+        rest = [e.id async for e in client.events.list(sid, limit=2, skip=known)]
+        page, _ = await client.events.page(sid, limit=100, skip=known)
+        whole = [e.id async for e in client.events.list(sid, skip=set())]
+    assert rest == [i for i in stored if i not in known]
+    assert [e.id for e in page] == rest
+    assert whole == stored
+
+
 @pytest.mark.emulator_scenario(Scenario([Turn([CustomTool("lookup", {"q": 1})])]))
 async def test_send_returns_typed_echoes_and_rejects_bad_replies(emulator: Emulator) -> None:
     sid = emulator.create_session()

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import deque
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Container, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import datetime
 from types import TracebackType
@@ -42,9 +42,14 @@ class EventsAPI(Protocol):
     """The history calls the stream and the poller make (``client.events`` has them)."""
 
     def list(
-        self, session_id: str, *, limit: int | None = ..., created_at_gte: Any = ...
+        self,
+        session_id: str,
+        *,
+        limit: int | None = ...,
+        created_at_gte: Any = ...,
+        skip: Container[str] | None = ...,
     ) -> AsyncIterator[Event]:
-        """Every stored event from ``created_at_gte`` on, paged."""
+        """Every stored event from ``created_at_gte`` on, paged (those in ``skip`` left out)."""
         ...
 
     async def page(self, session_id: str, **filters: Any) -> tuple[Sequence[Event], str | None]:
@@ -206,10 +211,13 @@ class Tracker:
         wanted = set(through)
         size = len(wanted) + behind + len(self.recent or ()) + 8
         limit = min(RECONCILE_PAGE, size) if wanted else None
-        lister = events.list(
-            self.session_id, limit=limit or RECONCILE_PAGE, created_at_gte=self.cursor
-        )
         note = self.note
+        lister = events.list(
+            self.session_id,
+            limit=limit or RECONCILE_PAGE,
+            created_at_gte=self.cursor,
+            skip=self.seen if note is None else None,  # seen ids are neither decoded nor new
+        )
         async for event in lister:  # a pager: leaving it early holds nothing open
             if note is not None:
                 note(event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any, TypeVar
 
 import httpx
@@ -160,22 +160,28 @@ _known_page: TypeAdapter[_KnownPage] = TypeAdapter(_KnownPage)
 
 
 def decode_event_page(
-    content: bytes, response: httpx.Response | None = None, redact: Redact = _no_redaction
+    content: bytes,
+    response: httpx.Response | None = None,
+    redact: Redact = _no_redaction,
+    skip: Container[str] | None = None,
 ) -> tuple[list[Event], str | None]:
     """Decode an ``{"data": [...], "next_page": ...}`` page of events.
 
     The fast path validates the whole page in one pydantic call. When that fails (an event
     of a type this version does not know, or a malformed one), the page is decoded event by
     event: unknown types become ``UnknownEvent`` and invalid events are logged and skipped,
-    so one bad event never hides the others. A body that is not such a page at all raises
-    :class:`DecodeError` (naming the request of ``response``, if given).
+    so one bad event never hides the others. Events whose ``id`` is in ``skip`` are left out
+    without being validated (a reader that holds them already pays only for the JSON). A
+    body that is not such a page at all raises :class:`DecodeError` (naming the request of
+    ``response``, if given).
     """
-    try:
-        page = _known_page.validate_json(content)
-    except ValidationError:
-        pass
-    else:
-        return list(page.data), page.next_page or None
+    if skip is None:
+        try:
+            page = _known_page.validate_json(content)
+        except ValidationError:
+            pass
+        else:
+            return list(page.data), page.next_page or None
     expected = "a JSON page of events"
     try:
         obj = json.loads(content)
@@ -186,6 +192,10 @@ def decode_event_page(
         raise body_error(expected, response, content, problem, redact)
     events: list[Event] = []
     for item in obj["data"]:
+        if skip is not None and isinstance(item, dict):
+            event_id = item.get("id")
+            if isinstance(event_id, str) and event_id in skip:
+                continue
         try:
             events.append(parse_event(item))
         except DecodeError as exc:

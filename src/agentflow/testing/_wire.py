@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -69,6 +70,14 @@ def format_ms(ms: int) -> str:
     """Format epoch milliseconds as RFC 3339 (``2026-05-14T09:12:03.633Z``)."""
     dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def stored_time(raw: str) -> datetime:
+    """A stored ``processed_at``, parsed once: every history page of a long session filters
+    or searches the whole session by time, and parsing each stamp again made those reads
+    grow with it."""
+    return parse_time(raw)
 
 
 def parse_time(value: str) -> datetime:

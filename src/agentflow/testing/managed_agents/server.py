@@ -6,7 +6,7 @@ Every response carries a ``request-id`` header; errors use the JSON envelope
 
 from __future__ import annotations
 
-import functools
+import bisect
 import json
 import math
 import operator
@@ -30,6 +30,7 @@ from .._wire import (
     parse_limit,
     parse_order,
     parse_time,
+    stored_time,
 )
 from .engine import Engine
 from .session import CLOSE, EmulatedSession, Subscriber
@@ -146,11 +147,25 @@ _COMPARE: dict[str, Callable[[datetime, datetime], bool]] = {
 }
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _stamp(raw: str) -> datetime:
-    """A stored ``processed_at``, parsed once: every history page of a long session filters
-    the whole session by time, and parsing each stamp again made those reads grow with it."""
-    return parse_time(raw)
+_stamp = stored_time
+
+
+def _since(request: Request, session: EmulatedSession) -> list[dict[str, Any]] | None:
+    """History from a lone ``created_at[gte]`` / ``[gt]`` bound on, found by bisection.
+
+    ``None`` when the query has other time bounds or history is not in time order: the
+    caller then filters by scanning. A reader's cursor is the usual query, and scanning the
+    whole of a long session for every page made each page cost as much as the session.
+    """
+    params = request.query_params
+    bounds = [op for op in ("gt", "gte", "lt", "lte") if f"created_at[{op}]" in params]
+    if len(bounds) != 1 or bounds[0] not in ("gt", "gte") or not session.in_order:
+        return None
+    op = bounds[0]
+    bound = parse_time(params[f"created_at[{op}]"])
+    history = session.history
+    find = bisect.bisect_left if op == "gte" else bisect.bisect_right
+    return history[find(history, bound, key=lambda e: _stamp(e["processed_at"])) :]
 
 
 def _time_filter(request: Request, field: str) -> Callable[[dict[str, Any]], bool] | None:
@@ -276,13 +291,14 @@ def build_app(controls: Controls) -> Starlette:
         session = session_of(request)
         types = set(_query_list(request, "types"))
         order = parse_order(request.query_params.get("order"), "asc")
+        since = _since(request, session) if order == "asc" else None
         return _page(
             request,
-            session.history,
+            session.history if since is None else since,
             order=order,
             default_limit=100,
             types=(lambda e: e["type"] in types) if types else None,
-            created=_time_filter(request, "processed_at"),
+            created=_time_filter(request, "processed_at") if since is None else None,
         )
 
     async def send_events(request: Request) -> Any:

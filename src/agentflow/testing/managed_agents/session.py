@@ -10,6 +10,7 @@ import anyio
 
 from .._frames import CLOSE, DROP, Frame
 from .._frames import Subscriber as BaseSubscriber
+from .._wire import ApiError, stored_time
 from ..scenario import Step
 from .disorder import Disorder
 
@@ -86,6 +87,9 @@ class EmulatedSession:
     deleted: bool = False
     disorder: Disorder | None = None
     """A test's plan to skip, swap or delay events on the live stream (``emu.disorder``)."""
+    in_order: bool = True
+    """Whether every ``processed_at`` in ``history`` is at or after the one before it (what
+    lets a history read find its start by bisection instead of a scan)."""
     usage: dict[str, int] = field(
         default_factory=lambda: {
             "input_tokens": 0,
@@ -109,9 +113,17 @@ class EmulatedSession:
         """Append a stored event to history and send it to every connection that wants it."""
         self.by_id[event["id"]] = event
         if self.disorder is not None:
+            self.in_order = False  # inserts by text: no promise about parsed time
             self.disorder.store(event, self.history, self.broadcast)
             return
-        self.history.append(event)
+        history = self.history
+        if self.in_order:
+            try:
+                when = stored_time(event["processed_at"])
+                self.in_order = not history or when >= stored_time(history[-1]["processed_at"])
+            except (ApiError, KeyError, TypeError):
+                self.in_order = False  # a stamp that does not parse: scan, as before
+        history.append(event)
         self.broadcast(event)
 
     def broadcast(self, event: dict[str, Any]) -> None:
