@@ -276,3 +276,62 @@ async def test_a_store_written_before_owners_still_runs_tools() -> None:
             result = await app.run(client, sid, send=["go"], checkpoint=store)
         (reply,) = replies(emu.history(sid)).values()
     assert text_of(reply) == "4" and result.stop_reason == "end_turn"
+
+
+class Renewals(MemoryCheckpointStore):
+    """A store that counts lease takes and renewals and says when ``wanted`` were made."""
+
+    def __init__(self, wanted: int) -> None:
+        self.time = 1000.0
+        super().__init__(clock=lambda: self.time)
+        self.count = 0
+        self.wanted = wanted
+        self.reached = anyio.Event()
+
+    def acquire_session(self, session_id: str, owner: str, lease: float) -> Lease | None:
+        held = super().acquire_session(session_id, owner, lease)
+        self.count += 1
+        if self.count >= self.wanted:
+            self.reached.set()
+        return held
+
+
+async def test_an_idle_run_renews_its_lease_from_a_timer_until_released() -> None:
+    from agentflow.core.lease import SessionLease, new_owner
+
+    store = Renewals(wanted=4)  # the take, then three renewals
+    lease = SessionLease(store, "sesn_1", owner=new_owner(), ttl=0.09)
+    assert await lease.acquire() is False
+    with anyio.CancelScope() as body:
+        assert lease.schedule(body)  # asyncio: timers, no task of its own
+        with anyio.fail_after(5):
+            await store.reached.wait()
+    assert lease.lost is None and not body.cancel_called
+    lease.release()
+    made = store.count
+    # Three renewal periods on the loop's one timer queue: a renewal still scheduled after
+    # the release would have come due (and re-taken the session) before this wakes up.
+    await anyio.sleep(0.09)
+    assert store.count == made
+    assert store.acquire_session("sesn_1", "next-run", 1.0) is None  # it is free
+
+
+async def test_a_lease_kept_by_a_task_renews_and_stops_the_run_when_taken_over() -> None:
+    """``keep``: the renewals of event loops without timers to borrow (trio)."""
+    from agentflow.core.lease import SessionLease, new_owner
+
+    store = Renewals(wanted=3)
+    lease = SessionLease(store, "sesn_1", owner=new_owner(), ttl=0.09)
+    await lease.acquire()
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tg:
+            with anyio.CancelScope() as body:
+                tg.start_soon(lease.keep, body)
+                await store.reached.wait()
+                assert lease.lost is None
+                store.time += 100  # the lease ran out: another run takes the session
+                assert store.acquire_session("sesn_1", "thief", 60) is None
+                await anyio.sleep_forever()  # until the next renewal cancels the body
+    assert body.cancel_called
+    assert isinstance(lease.lost, SessionBusyError) and lease.lost.owner == "thief"
+    lease.release()

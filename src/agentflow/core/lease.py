@@ -14,6 +14,7 @@ ran in this process and its run ended, or it ran on this machine and its process
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import math
@@ -130,6 +131,7 @@ class SessionLease:
         self.wait = wait
         self.lost: SessionBusyError | None = None
         """Set when another run took the session over while this one ran."""
+        self._timer: asyncio.TimerHandle | None = None  # the next renewal (see schedule)
 
     def _busy(self, held: Lease, what: str) -> SessionBusyError:
         left = held.expires_at - self.store.now()
@@ -166,21 +168,55 @@ class SessionLease:
     async def keep(self, scope: anyio.CancelScope) -> None:
         """Renew the lease every third of it until cancelled; when another run took the
         session over meanwhile, set :attr:`lost` and cancel ``scope`` (the run's body)."""
-        while True:
-            await anyio.sleep(self.ttl / 3)
-            try:
-                held = self.store.acquire_session(self.session_id, self.owner, self.ttl)
-            except Exception as exc:  # the store is unreachable for now: try again later
-                logger.warning("renewing the lease of %s failed: %s", self.session_id, exc)
-                continue
-            if held is not None:
-                self.lost = self._busy(held, "was taken over by")
-                logger.error("%s", self.lost)
-                scope.cancel()
-                return
+        while await self._sleep_then_renew(scope):
+            pass
+
+    async def _sleep_then_renew(self, scope: anyio.CancelScope) -> bool:
+        await anyio.sleep(self.ttl / 3)
+        return self._renew(scope)
+
+    def schedule(self, scope: anyio.CancelScope) -> bool:
+        """Renew as :meth:`keep` does, from the event loop's timers instead of a task.
+
+        On asyncio an idle run then holds one timer rather than a task sleeping in a loop
+        (a task, its frames and its cancel scope cost some 4 KiB per session, and a
+        process may serve thousands). Returns ``False`` on another event loop: the caller
+        runs :meth:`keep` in a task instead. :meth:`release` stops the renewals.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+
+        def tick() -> None:
+            if self._timer is not None and self._renew(scope):
+                self._timer = loop.call_later(self.ttl / 3, tick)
+            else:
+                self._timer = None
+
+        self._timer = loop.call_later(self.ttl / 3, tick)
+        return True
+
+    def _renew(self, scope: anyio.CancelScope) -> bool:
+        """Renew once; ``False`` (with :attr:`lost` set and ``scope`` cancelled) when another
+        run holds the session now."""
+        try:
+            held = self.store.acquire_session(self.session_id, self.owner, self.ttl)
+        except Exception as exc:  # the store is unreachable for now: try again later
+            logger.warning("renewing the lease of %s failed: %s", self.session_id, exc)
+            return True
+        if held is None:
+            return True
+        self.lost = self._busy(held, "was taken over by")
+        logger.error("%s", self.lost)
+        scope.cancel()
+        return False
 
     def release(self) -> None:
         """Give the lease up and end this run's claims' leases."""
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
         end_owner(self.owner)
         try:
             self.store.release_session(self.session_id, self.owner)

@@ -194,7 +194,8 @@ async def run_app(
                 path = EventPath(app, router, dialect)
                 with anyio.CancelScope() as body:
                     async with channel, router:
-                        router.spawn(lambda: lease.keep(body))
+                        if not lease.schedule(body):
+                            router.spawn(lambda: lease.keep(body))
                         stop_reason = await _follow(
                             channel, router, ctx, path, tally, inputs, replayed, store, until
                         )

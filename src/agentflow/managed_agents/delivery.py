@@ -103,7 +103,7 @@ class RecentIds:
         self.newest: str | None = None
         """The id added last (``None`` before the first): it changes whenever one is added."""
 
-    def __contains__(self, event_id: str) -> bool:
+    def __contains__(self, event_id: object) -> bool:
         return event_id in self._current or event_id in self._previous
 
     def __len__(self) -> int:

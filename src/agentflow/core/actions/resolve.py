@@ -78,7 +78,7 @@ class Resolver:
         questions: QuestionHandlers,
         default_confirmation: Verdict | None,
         unknown_tools: UnknownTools,
-        limiter: anyio.CapacityLimiter,
+        max_concurrency: int,
         owner: str | None = None,
         lease: float | None = None,
     ) -> None:
@@ -94,7 +94,12 @@ class Resolver:
             default_confirmation=default_confirmation,
             claim=self.claim,
         )
-        self._limiter = limiter
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
+            raise TypeError(f"max_concurrency must be an int, got {max_concurrency!r}")
+        if max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency!r}")
+        self._max_concurrency = max_concurrency
+        self._limiter: anyio.CapacityLimiter | None = None  # made by the first tool run
         self._running: dict[str, Running] = {}
 
     def claim(self, call_id: str) -> bool:
@@ -167,7 +172,10 @@ class Resolver:
                 self.router.add_record(record_for(call, outcome="denied", is_error=True,
                                                   error=error, policy=decision.policy))  # fmt: skip
                 return reply
-        async with self._limiter:
+        limiter = self._limiter
+        if limiter is None:  # an idle session never runs a tool: it needs none (memory)
+            limiter = self._limiter = anyio.CapacityLimiter(self._max_concurrency)
+        async with limiter:
             seen = ToolObservation(self.router.session_id, call, tool)
             try:
                 work = tool.call(call.input, ctx.for_call(call.id, ctx.fencing_token))

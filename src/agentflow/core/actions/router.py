@@ -105,7 +105,7 @@ class ActionsRouter:
         self._send = answer
         self._history = history
         self._history_read = False
-        self._history_lock = anyio.Lock()
+        self._history_lock: anyio.Lock | None = None  # made by the first read (memory)
         self._calls: dict[str, Call] = {}  # announced calls by id
         self._seq: dict[str, int] = {}  # ids in the order the calls were first seen
         self._answered: set[str] = set()  # ids with a reply on the server (seen or sent)
@@ -121,7 +121,7 @@ class ActionsRouter:
             questions=questions or QuestionHandlers(),
             default_confirmation=default_confirmation,
             unknown_tools=unknown_tools,
-            limiter=anyio.CapacityLimiter(max_concurrency),
+            max_concurrency=max_concurrency,
             owner=owner,
             lease=lease,
         )
@@ -258,7 +258,10 @@ class ActionsRouter:
         """Read the session's history once (or ``again``): calls and the replies it holds."""
         if self._history is None:
             return
-        async with self._history_lock:
+        lock = self._history_lock
+        if lock is None:
+            lock = self._history_lock = anyio.Lock()
+        async with lock:
             if self._history_read and not again:
                 return
             events = self._history()
