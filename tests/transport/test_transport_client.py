@@ -143,6 +143,25 @@ async def test_events_list_leaves_out_the_ids_in_skip(emulator: Emulator) -> Non
     assert whole == stored
 
 
+async def test_events_list_with_skip_validates_only_what_is_asked_for(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With ``skip`` a page is validated event by event as the reader asks: one that stops
+    early never pays for (nor warns about) what comes after on the same page."""
+    sid = emulator.create_session()
+    text = [{"type": "text", "text": "a"}]
+    first = emulator.emit(sid, {"type": "agent.message", "content": text})
+    bad = emulator.emit(sid, {"type": "agent.message", "content": "not a list"})
+    async with client_for(emulator) as client:
+        async for event in client.events.list(sid, limit=10, skip=set()):
+            assert event.id == first["id"]
+            break
+        assert not [r for r in caplog.records if bad["id"] in r.getMessage()]
+        rest = [e.id async for e in client.events.list(sid, limit=10, skip={first["id"]})]
+    assert rest == []  # the invalid one is skipped, with its warning
+    assert [r for r in caplog.records if bad["id"] in r.getMessage()]
+
+
 @pytest.mark.emulator_scenario(Scenario([Turn([CustomTool("lookup", {"q": 1})])]))
 async def test_send_returns_typed_echoes_and_rejects_bad_replies(emulator: Emulator) -> None:
     sid = emulator.create_session()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterable, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -20,7 +20,9 @@ __all__ = [
     "SessionPage",
     "body_error",
     "decode_event_page",
+    "decode_items",
     "decode_model",
+    "read_event_page",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -182,6 +184,15 @@ def decode_event_page(
             pass
         else:
             return list(page.data), page.next_page or None
+    items, cursor = read_event_page(content, response, redact)
+    return list(decode_items(items, redact, skip)), cursor
+
+
+def read_event_page(
+    content: bytes, response: httpx.Response | None = None, redact: Redact = _no_redaction
+) -> tuple[list[Any], str | None]:
+    """The items of a page of events as parsed JSON (not validated yet) and its cursor;
+    :class:`DecodeError` for a body that is no such page."""
     expected = "a JSON page of events"
     try:
         obj = json.loads(content)
@@ -190,15 +201,21 @@ def decode_event_page(
     if not isinstance(obj, dict) or not isinstance(obj.get("data"), list):
         problem = f"a {type(obj).__name__} without a 'data' list"
         raise body_error(expected, response, content, problem, redact)
-    events: list[Event] = []
-    for item in obj["data"]:
+    cursor = obj.get("next_page")
+    return obj["data"], cursor if isinstance(cursor, str) and cursor else None
+
+
+def decode_items(
+    items: Iterable[Any], redact: Redact = _no_redaction, skip: Container[str] | None = None
+) -> Iterator[Event]:
+    """Validate parsed events one at a time as they are asked for: those whose ``id`` is in
+    ``skip`` are passed over, invalid ones logged and skipped."""
+    for item in items:
         if skip is not None and isinstance(item, dict):
             event_id = item.get("id")
             if isinstance(event_id, str) and event_id in skip:
                 continue
         try:
-            events.append(parse_event(item))
+            yield parse_event(item)
         except DecodeError as exc:
             logger.warning("skipping an undecodable history event: %s", redact(str(exc)))
-    cursor = obj.get("next_page")
-    return events, cursor if isinstance(cursor, str) and cursor else None

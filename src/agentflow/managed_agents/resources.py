@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Container, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Container,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from datetime import datetime
 from typing import Any, Literal
 
@@ -14,7 +22,15 @@ from ..wire.http import HTTPCore, RetryPolicy
 from ..wire.http import quote_id as _sid
 from ..wire.sse import DEFAULT_MAX_FRAME_BYTES
 from .events import ManagedAgentsEvent as Event
-from .models import DeletedSession, Session, SessionPage, decode_event_page, decode_model
+from .models import (
+    DeletedSession,
+    Session,
+    SessionPage,
+    decode_event_page,
+    decode_items,
+    decode_model,
+    read_event_page,
+)
 from .poll import EventPoller
 from .stream import EventStream
 
@@ -49,12 +65,15 @@ def _params(**values: Any) -> dict[str, Any]:
 
 
 class _Pager(AsyncIterator[Any]):
-    """Async iterator over every item of every page (``page=<next_page>`` until null/empty)."""
+    """Async iterator over every item of every page (``page=<next_page>`` until null/empty).
+
+    ``fetch`` returns a page's items as any iterable: a generator is consumed lazily, so
+    items after the point where the caller stops are never produced.
+    """
 
     def __init__(self, fetch: Callable[[str | None], Any]) -> None:
         self._fetch = fetch
-        self._items: list[Any] = []
-        self._index = 0
+        self._items: Iterator[Any] = iter(())
         self._cursor: str | None = None
         self._started = False
 
@@ -62,15 +81,18 @@ class _Pager(AsyncIterator[Any]):
         return self
 
     async def __anext__(self) -> Any:
-        while self._index >= len(self._items):
+        while True:
+            item = next(self._items, _END)
+            if item is not _END:
+                return item
             if self._started and not self._cursor:
                 raise StopAsyncIteration
             self._started = True
-            self._items, self._cursor = await self._fetch(self._cursor)
-            self._index = 0
-        item = self._items[self._index]
-        self._index += 1
-        return item
+            items, self._cursor = await self._fetch(self._cursor)
+            self._items = iter(items)
+
+
+_END = object()
 
 
 class EventList(_Pager):
@@ -183,11 +205,18 @@ class Events:
     ) -> EventPage:
         """One page of history: ``(events, next_page)``; ``filters`` and ``skip`` as for
         :meth:`list`."""
+        r = await self._get_page(session_id, page, filters)
+        return decode_event_page(r.content, r, self._core.redact, skip)
+
+    async def _get_page(
+        self, session_id: str, page: str | None, filters: Mapping[str, Any]
+    ) -> httpx.Response:
         query = _params(**filters)
         if page:
             query["page"] = page
-        r = await self._core.request("GET", f"/v1/sessions/{_sid(session_id)}/events", params=query)
-        return decode_event_page(r.content, r, self._core.redact, skip)
+        return await self._core.request(
+            "GET", f"/v1/sessions/{_sid(session_id)}/events", params=query
+        )
 
     def list(
         self,
@@ -211,7 +240,7 @@ class Events:
         history that was mostly seen nearly as cheap as the JSON itself.
         """
         _sid(session_id)
-        filters = {
+        filters: dict[str, Any] = {
             "limit": limit,
             "order": order,
             "types": tuple(types) if types is not None else None,
@@ -221,8 +250,17 @@ class Events:
             "created_at_lte": created_at_lte,
         }
 
-        async def fetch(cursor: str | None) -> EventPage:
-            return await self.page(session_id, page=cursor, skip=skip, **filters)
+        if skip is None:
+
+            async def fetch(cursor: str | None) -> tuple[Iterable[Event], str | None]:
+                return await self.page(session_id, page=cursor, **filters)
+
+        else:  # validated as they are asked for: a reader that stops early pays for no more
+
+            async def fetch(cursor: str | None) -> tuple[Iterable[Event], str | None]:
+                r = await self._get_page(session_id, cursor, filters)
+                items, next_page = read_event_page(r.content, r, self._core.redact)
+                return decode_items(items, self._core.redact, skip), next_page
 
         return EventList(fetch)
 

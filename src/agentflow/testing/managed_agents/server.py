@@ -6,14 +6,11 @@ Every response carries a ``request-id`` header; errors use the JSON envelope
 
 from __future__ import annotations
 
-import bisect
 import json
 import math
-import operator
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from starlette.applications import Starlette
@@ -24,15 +21,11 @@ from starlette.routing import Route
 from .._sse import SSEResponse
 from .._wire import (
     ApiError,
-    decode_cursor,
     invalid,
-    paginate,
-    parse_limit,
     parse_order,
-    parse_time,
-    stored_time,
 )
 from .engine import Engine
+from .listing import events_since, page_of, query_list, time_filter
 from .session import CLOSE, EmulatedSession, Subscriber
 
 __all__ = ["BETA", "Controls", "FailRule", "RequestRecord", "build_app"]
@@ -135,74 +128,6 @@ class Controls:
             raise invalid(f"this endpoint requires the anthropic-beta header to include {BETA!r}")
 
 
-def _query_list(request: Request, name: str) -> list[str]:
-    return request.query_params.getlist(f"{name}[]") + request.query_params.getlist(name)
-
-
-_COMPARE: dict[str, Callable[[datetime, datetime], bool]] = {
-    "gt": operator.gt,
-    "gte": operator.ge,
-    "lt": operator.lt,
-    "lte": operator.le,
-}
-
-
-_stamp = stored_time
-
-
-def _since(request: Request, session: EmulatedSession) -> list[dict[str, Any]] | None:
-    """History from a lone ``created_at[gte]`` / ``[gt]`` bound on, found by bisection.
-
-    ``None`` when the query has other time bounds or history is not in time order: the
-    caller then filters by scanning. A reader's cursor is the usual query, and scanning the
-    whole of a long session for every page made each page cost as much as the session.
-    """
-    params = request.query_params
-    bounds = [op for op in ("gt", "gte", "lt", "lte") if f"created_at[{op}]" in params]
-    if len(bounds) != 1 or bounds[0] not in ("gt", "gte") or not session.in_order:
-        return None
-    op = bounds[0]
-    bound = parse_time(params[f"created_at[{op}]"])
-    history = session.history
-    find = bisect.bisect_left if op == "gte" else bisect.bisect_right
-    return history[find(history, bound, key=lambda e: _stamp(e["processed_at"])) :]
-
-
-def _time_filter(request: Request, field: str) -> Callable[[dict[str, Any]], bool] | None:
-    bounds = []
-    for op in ("gt", "gte", "lt", "lte"):
-        raw = request.query_params.get(f"created_at[{op}]")
-        if raw is not None:
-            bounds.append((_COMPARE[op], parse_time(raw)))
-    if not bounds:
-        return None
-    if len(bounds) == 1:  # the usual query: one bound (a reader's cursor)
-        (compare, bound), stamp = bounds[0], _stamp
-        return lambda item: compare(stamp(item[field]), bound)
-
-    def check(item: dict[str, Any]) -> bool:
-        when = _stamp(item[field])
-        return all(compare(when, bound) for compare, bound in bounds)
-
-    return check
-
-
-def _page(
-    request: Request, items: list[dict[str, Any]], *, order: str, default_limit: int, **filters: Any
-) -> dict[str, Any]:
-    limit = parse_limit(request.query_params.get("limit"), default_limit)
-    page = request.query_params.get("page")
-    start, snapshot = decode_cursor(page) if page else (0, len(items))
-    if order == "desc":
-        items = items[: max(snapshot, 0)][::-1]
-    checks = [f for f in filters.values() if f is not None]
-    if len(checks) == 1:
-        items = list(filter(checks[0], items))
-    elif checks:
-        items = [item for item in items if all(check(item) for check in checks)]
-    return paginate(items, limit=limit, start=start, snapshot=snapshot, render=lambda e: e)
-
-
 def build_app(controls: Controls) -> Starlette:
     """The Starlette application serving the Managed Agents session API under ``/v1``."""
     engine = controls.engine
@@ -249,7 +174,7 @@ def build_app(controls: Controls) -> Starlette:
         return engine.render(engine.create_session(await body(request)))
 
     async def list_sessions(request: Request) -> Any:
-        statuses = set(_query_list(request, "statuses"))
+        statuses = set(query_list(request, "statuses"))
         include_archived = request.query_params.get("include_archived", "false").lower() == "true"
         agent_id = request.query_params.get("agent_id")
         items = [
@@ -261,12 +186,12 @@ def build_app(controls: Controls) -> Starlette:
             and (agent_id is None or s.resource["agent"]["id"] == agent_id)
         ]
         order = parse_order(request.query_params.get("order"), "desc")
-        page = _page(
+        page = page_of(
             request,
             items,
             order=order,
             default_limit=20,
-            created=_time_filter(request, "created_at"),
+            created=time_filter(request, "created_at"),
         )
         page.setdefault("prev_page", None)
         return page
@@ -289,16 +214,22 @@ def build_app(controls: Controls) -> Starlette:
 
     async def list_events(request: Request) -> Any:
         session = session_of(request)
-        types = set(_query_list(request, "types"))
+        types = set(query_list(request, "types"))
         order = parse_order(request.query_params.get("order"), "asc")
-        since = _since(request, session) if order == "asc" else None
-        return _page(
+        since = events_since(request, session) if order == "asc" else None
+        page = page_of(
             request,
             session.history if since is None else since,
             order=order,
             default_limit=100,
             types=(lambda e: e["type"] in types) if types else None,
-            created=_time_filter(request, "processed_at") if since is None else None,
+            created=time_filter(request, "processed_at") if since is None else None,
+        )
+        # the body JSONResponse would make, from each event's text encoded once
+        data = ",".join(session.text(event) for event in page["data"])
+        return Response(
+            f'{{"data":[{data}],"next_page":{json.dumps(page["next_page"])}}}',
+            media_type="application/json",
         )
 
     async def send_events(request: Request) -> Any:
@@ -309,7 +240,7 @@ def build_app(controls: Controls) -> Starlette:
     def open_stream(
         request: Request, session: EmulatedSession, thread_id: str | None
     ) -> SSEResponse:
-        deltas = frozenset(_query_list(request, "event_deltas"))
+        deltas = frozenset(query_list(request, "event_deltas"))
         unknown = sorted(deltas - DELTA_TYPES)
         if unknown:
             raise invalid(f"event_deltas[] accepts {sorted(DELTA_TYPES)}, got {unknown}")
@@ -332,13 +263,13 @@ def build_app(controls: Controls) -> Starlette:
 
     async def list_threads(request: Request) -> Any:
         session = session_of(request)
-        statuses = set(_query_list(request, "statuses"))
+        statuses = set(query_list(request, "statuses"))
         threads = [
             engine.render_thread(session, t) for t in [session.primary_thread_id, *session.threads]
         ]
         if statuses:
             threads = [t for t in threads if t["status"] in statuses]
-        return _page(request, threads, order="asc", default_limit=1000)
+        return page_of(request, threads, order="asc", default_limit=1000)
 
     async def retrieve_thread(request: Request) -> Any:
         return engine.render_thread(session_of(request), request.path_params["thread_id"])
@@ -361,7 +292,7 @@ def build_app(controls: Controls) -> Starlette:
     async def list_thread_events(request: Request) -> Any:
         session = session_of(request)
         events = thread_events(session, request.path_params["thread_id"])
-        return _page(request, events, order="asc", default_limit=100)
+        return page_of(request, events, order="asc", default_limit=100)
 
     async def stream_thread(request: Request) -> Any:
         session = session_of(request)

@@ -87,6 +87,8 @@ class EmulatedSession:
     deleted: bool = False
     disorder: Disorder | None = None
     """A test's plan to skip, swap or delay events on the live stream (``emu.disorder``)."""
+    texts: dict[str, str] = field(default_factory=dict)
+    """Stored events encoded as JSON, by id (see :meth:`text`)."""
     in_order: bool = True
     """Whether every ``processed_at`` in ``history`` is at or after the one before it (what
     lets a history read find its start by bisection instead of a scan)."""
@@ -130,11 +132,21 @@ class EmulatedSession:
         """Send a stored event to the open connections that want it."""
         if not self.subscribers:
             return
-        data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-        frame = Frame("event", event["type"], data)
+        frame = Frame("event", event["type"], self.text(event))
         for sub in self.subscribers:
             if sub.wants(event):
                 sub.push(frame)
+
+    def text(self, event: dict[str, Any]) -> str:
+        """A stored event as compact JSON, encoded once (stored events do not change): the
+        live frame and every history page that holds it reuse the text."""
+        event_id = event.get("id")
+        text = self.texts.get(event_id) if isinstance(event_id, str) else None
+        if text is None:
+            text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+            if isinstance(event_id, str):
+                self.texts[event_id] = text
+        return text
 
     def preview(self, event: dict[str, Any], of_type: str) -> None:
         """Send a preview (never stored) to the session streams that asked for ``of_type``."""
