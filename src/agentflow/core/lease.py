@@ -14,7 +14,6 @@ ran in this process and its run ended, or it ran on this machine and its process
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import math
@@ -30,6 +29,8 @@ import anyio
 from .exceptions import SessionBusyError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .checkpoint import CheckpointStore, Lease
 
 __all__ = ["SessionLease", "holds", "new_owner", "owner_alive"]
@@ -183,8 +184,11 @@ class SessionLease:
         process may serve thousands). Returns ``False`` on another event loop: the caller
         runs :meth:`keep` in a task instead. :meth:`release` stops the renewals.
         """
+        aio = sys.modules.get("asyncio")  # not imported: no asyncio loop can be running
+        if aio is None:
+            return False
         try:
-            loop = asyncio.get_running_loop()
+            loop = aio.get_running_loop()
         except RuntimeError:
             return False
 
