@@ -127,7 +127,12 @@ def test_the_emulator_prints_its_address_key_and_an_example_that_works(tmp_path:
         assert "agent.message" in types
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=TIMEOUT)
+        try:
+            out, err = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never left running for the next test; its output says where it hung
+            out, err = proc.communicate()
+            pytest.fail(f"watch did not exit within {TIMEOUT}s of SIGINT; stderr:\n{err}")
     assert proc.returncode == 130
     assert "interrupted" in err and "error" not in err
 
@@ -197,7 +202,12 @@ def test_ctrl_c_exits_130_without_the_word_error(emu: Emulator) -> None:
         assert sid in seen
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=TIMEOUT)
+        try:
+            out, err = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never left running for the next test; its output says where it hung
+            out, err = proc.communicate()
+            pytest.fail(f"watch did not exit within {TIMEOUT}s of SIGINT; stderr:\n{err}")
     assert proc.returncode == 130
     assert "interrupted" in err and "error" not in err
     no_traceback(subprocess.CompletedProcess(proc.args, 130, out, err))
