@@ -130,8 +130,12 @@ def test_the_emulator_prints_its_address_key_and_an_example_that_works(tmp_path:
         try:
             out, err = proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
-            proc.kill()  # never left running for the next test; its output says where it hung
-            out, err = proc.communicate()
+            proc.send_signal(signal.SIGABRT)  # faulthandler prints where every thread is
+            try:
+                out, err = proc.communicate(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # never left running for the next test
+                out, err = proc.communicate()
             pytest.fail(f"watch did not exit within {TIMEOUT}s of SIGINT; stderr:\n{err}")
     assert proc.returncode == 130
     assert "interrupted" in err and "error" not in err
@@ -194,7 +198,7 @@ def test_ctrl_c_exits_130_without_the_word_error(emu: Emulator) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, **env_for(emu)},
+        env={**os.environ, **env_for(emu), "PYTHONFAULTHANDLER": "1"},
         stdin=subprocess.DEVNULL,
     )
     try:
@@ -205,8 +209,12 @@ def test_ctrl_c_exits_130_without_the_word_error(emu: Emulator) -> None:
         try:
             out, err = proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
-            proc.kill()  # never left running for the next test; its output says where it hung
-            out, err = proc.communicate()
+            proc.send_signal(signal.SIGABRT)  # faulthandler prints where every thread is
+            try:
+                out, err = proc.communicate(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()  # never left running for the next test
+                out, err = proc.communicate()
             pytest.fail(f"watch did not exit within {TIMEOUT}s of SIGINT; stderr:\n{err}")
     assert proc.returncode == 130
     assert "interrupted" in err and "error" not in err
