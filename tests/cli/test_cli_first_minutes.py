@@ -46,6 +46,26 @@ def emu() -> Iterator[Emulator]:
         yield e
 
 
+def interrupt(proc: subprocess.Popen[str], what: str) -> tuple[str, str]:
+    """Ctrl-C ``proc`` and return its output once it exits.
+
+    A process that does not exit within ``TIMEOUT`` fails the test with its stderr, after
+    SIGABRT (run it with ``PYTHONFAULTHANDLER=1`` to see where every thread was), and is
+    killed if need be: it is never left running for the next test.
+    """
+    proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            _, err = proc.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+        pytest.fail(f"{what} did not exit within {TIMEOUT}s of SIGINT; stderr:\n{err}")
+
+
 def env_for(emu: Emulator) -> dict[str, str]:
     return {"ANTHROPIC_API_KEY": emu.api_key, "ANTHROPIC_BASE_URL": emu.base_url}
 
@@ -103,6 +123,7 @@ def test_the_emulator_prints_its_address_key_and_an_example_that_works(tmp_path:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         stdin=subprocess.DEVNULL,
     )
     try:
@@ -126,17 +147,7 @@ def test_the_emulator_prints_its_address_key_and_an_example_that_works(tmp_path:
         assert types[0] == "user.message" and types[-1] == "session.status_idle"
         assert "agent.message" in types
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, err = proc.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGABRT)  # faulthandler prints where every thread is
-            try:
-                out, err = proc.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()  # never left running for the next test
-                out, err = proc.communicate()
-            pytest.fail(f"watch did not exit within {TIMEOUT}s of SIGINT; stderr:\n{err}")
+        out, err = interrupt(proc, "agentflow emulator")
     assert proc.returncode == 130
     assert "interrupted" in err and "error" not in err
 
@@ -205,17 +216,7 @@ def test_ctrl_c_exits_130_without_the_word_error(emu: Emulator) -> None:
         seen = read_until(proc.stdout, "waiting for new ones")  # connected and waiting
         assert sid in seen
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, err = proc.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGABRT)  # faulthandler prints where every thread is
-            try:
-                out, err = proc.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()  # never left running for the next test
-                out, err = proc.communicate()
-            pytest.fail(f"watch did not exit within {TIMEOUT}s of SIGINT; stderr:\n{err}")
+        out, err = interrupt(proc, "agentflow watch")
     assert proc.returncode == 130
     assert "interrupted" in err and "error" not in err
     no_traceback(subprocess.CompletedProcess(proc.args, 130, out, err))
