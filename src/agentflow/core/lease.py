@@ -169,12 +169,10 @@ class SessionLease:
     async def keep(self, scope: anyio.CancelScope) -> None:
         """Renew the lease every third of it until cancelled; when another run took the
         session over meanwhile, set :attr:`lost` and cancel ``scope`` (the run's body)."""
-        while await self._sleep_then_renew(scope):
-            pass
-
-    async def _sleep_then_renew(self, scope: anyio.CancelScope) -> bool:
-        await anyio.sleep(self.ttl / 3)
-        return self._renew(scope)
+        while True:
+            await anyio.sleep(self.ttl / 3)
+            if not self._renew(scope):
+                return
 
     def schedule(self, scope: anyio.CancelScope) -> bool:
         """Renew as :meth:`keep` does, from the event loop's timers instead of a task.

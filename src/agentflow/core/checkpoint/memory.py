@@ -59,7 +59,7 @@ class MemoryCheckpointStore(CheckpointStore):
         self, session_id: str, event_id: str, processed_at: str | None = None
     ) -> None:
         with self._lock:
-            s = self._sessions.get(session_id) or self._get(session_id)
+            s = self._get(session_id)
             dispatched = s.dispatched
             dispatched[event_id] = None
             if len(dispatched) > self._max:

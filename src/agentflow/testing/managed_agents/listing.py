@@ -29,9 +29,6 @@ _COMPARE: dict[str, Callable[[datetime, datetime], bool]] = {
 }
 
 
-_stamp = stored_time
-
-
 def events_since(request: Request, session: EmulatedSession) -> list[dict[str, Any]] | None:
     """History from a lone ``created_at[gte]`` / ``[gt]`` bound on, found by bisection.
 
@@ -47,7 +44,7 @@ def events_since(request: Request, session: EmulatedSession) -> list[dict[str, A
     bound = parse_time(params[f"created_at[{op}]"])
     history = session.history
     find = bisect.bisect_left if op == "gte" else bisect.bisect_right
-    return history[find(history, bound, key=lambda e: _stamp(e["processed_at"])) :]
+    return history[find(history, bound, key=lambda e: stored_time(e["processed_at"])) :]
 
 
 def time_filter(request: Request, field: str) -> Callable[[dict[str, Any]], bool] | None:
@@ -60,11 +57,11 @@ def time_filter(request: Request, field: str) -> Callable[[dict[str, Any]], bool
     if not bounds:
         return None
     if len(bounds) == 1:  # the usual query: one bound (a reader's cursor)
-        (compare, bound), stamp = bounds[0], _stamp
+        (compare, bound), stamp = bounds[0], stored_time
         return lambda item: compare(stamp(item[field]), bound)
 
     def check(item: dict[str, Any]) -> bool:
-        when = _stamp(item[field])
+        when = stored_time(item[field])
         return all(compare(when, bound) for compare, bound in bounds)
 
     return check

@@ -19,11 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .._sse import SSEResponse
-from .._wire import (
-    ApiError,
-    invalid,
-    parse_order,
-)
+from .._wire import ApiError, invalid, parse_order
 from .engine import Engine
 from .listing import events_since, page_of, query_list, time_filter
 from .session import CLOSE, EmulatedSession, Subscriber
