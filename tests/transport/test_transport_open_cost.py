@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import anyio
@@ -133,3 +134,24 @@ async def test_streams_open_in_pools_of_their_own_filled_in_turn() -> None:
                 for stream in streams:
                     await stream.aclose()
     assert client.http_client.is_closed
+
+
+async def test_a_client_builds_one_tls_context_and_only_when_it_connects(
+    monkeypatch: Any,
+) -> None:
+    built: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: Any, **kwargs: Any) -> ssl.SSLContext:
+        context = real(*args, **kwargs)
+        built.append(context)  # httpx loads its CA bundle through this
+        return context
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    async with Emulator(SCENARIO) as emu:
+        client = client_for(emu)
+        assert built == []  # constructing a client loads no CA bundle
+        async with client:
+            sid = await idle_session(emu, client)  # a stream shard and the request pool
+            assert [e.type async for e in client.events.list(sid)][-1] == "session.status_idle"
+            assert len(built) == 1

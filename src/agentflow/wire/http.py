@@ -145,17 +145,10 @@ class HTTPCore:
         if default_headers:
             self.headers.update({k.lower(): v for k, v in default_headers.items()})
         self.owns_client = http_client is None
-        if http_client is None:
-            # Every open stream holds a connection for its whole life, so a connection cap
-            # only makes stream N+1 wait silently; no cap unless asked, and a pool timeout
-            # that raises instead of hanging when there is one.
-            limits = httpx.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=KEEPALIVE,
-                keepalive_expiry=30.0,
-            )
-            http_client = httpx.AsyncClient(timeout=self.timeout, limits=limits)
-        self.http = http_client
+        self._max_connections = max_connections
+        # An owned client is built on first use: its TLS context alone costs more CPU than
+        # the rest of a client's construction, and a program may never send a request.
+        self._http = http_client
         # A borrowed client is used for everything, streams included (its transport, its
         # proxies); an owned one keeps streams in pools of their own (see wire.pools).
         self.streams: StreamPools | None = None
@@ -168,6 +161,25 @@ class HTTPCore:
                 return httpx.AsyncClient(timeout=self.timeout, limits=stream_limits, verify=verify)
 
             self.streams = StreamPools(shard)
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The ``httpx.AsyncClient`` requests go through (ours is created on first use)."""
+        http = self._http
+        if http is None:
+            # Every open stream holds a connection for its whole life, so a connection cap
+            # only makes stream N+1 wait silently; no cap unless asked, and a pool timeout
+            # that raises instead of hanging when there is one.
+            limits = httpx.Limits(
+                max_connections=self._max_connections,
+                max_keepalive_connections=KEEPALIVE,
+                keepalive_expiry=30.0,
+            )
+            verify = self.streams.tls() if self.streams is not None else True
+            http = self._http = httpx.AsyncClient(
+                timeout=self.timeout, limits=limits, verify=verify
+            )
+        return http
 
     def url(self, path: str) -> str:
         """The absolute URL of an API path such as ``/v1/sessions``."""
@@ -302,4 +314,5 @@ class HTTPCore:
         if self.owns_client:
             if self.streams is not None:
                 await self.streams.aclose()
-            await self.http.aclose()
+            if self._http is not None:
+                await self._http.aclose()

@@ -8,7 +8,8 @@ in the request pool, every history read pays a walk over thousands of connection
 new TCP (and TLS) handshake. So streams get pools of their own, filled ``per_pool`` at a
 time: the request pool stays small and keeps its connections alive, and opening a stream
 walks at most a shard's connections. Shards are created on first use and share one TLS
-context (building one loads the CA bundle: tens of milliseconds and memory per context).
+context with the request pool (building one loads the CA bundle: tens of milliseconds and
+memory per context).
 """
 
 from __future__ import annotations
@@ -63,11 +64,15 @@ class StreamPools:
         clients = self._clients
         if index < len(clients):
             return clients[index]
-        if self._ssl is None:
-            self._ssl = httpx.create_ssl_context()
-        client = self._make(self._ssl)
+        client = self._make(self.tls())
         clients.append(client)
         return client
+
+    def tls(self) -> ssl.SSLContext:
+        """The TLS context every shard (and the owner's request client) shares."""
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()
+        return self._ssl
 
     async def aclose(self) -> None:
         """Close every shard (their streams end)."""
