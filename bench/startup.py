@@ -15,6 +15,8 @@ every sample while the baseline's packages load their installed bytecode. Rows:
 - baseline: ``import httpx, pydantic, anyio`` (what any client built on that stack pays);
 - agentflow: ``import agentflow``, ``agentflow.App()`` and
   ``agentflow.ManagedAgentsClient(api_key=...)`` (what a program pays before its first event);
+- the same plus ``client.events``: the endpoints, and with them the event models, are loaded
+  on first use, so this row shows what the first stream or history read adds;
 - import only: ``import agentflow`` alone.
 
 Target: agentflow <= 1.6x the baseline (medians).
@@ -44,6 +46,12 @@ ROWS: dict[str, str] = {
         "import agentflow\n"
         "app = agentflow.App()\n"
         "client = agentflow.ManagedAgentsClient(api_key='bench-not-a-key')"
+    ),
+    "same + client.events (event models loaded)": (
+        "import agentflow\n"
+        "app = agentflow.App()\n"
+        "client = agentflow.ManagedAgentsClient(api_key='bench-not-a-key')\n"
+        "client.events"
     ),
     "import agentflow only": "import agentflow",
 }

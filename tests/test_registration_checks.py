@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import warnings
 from typing import Any
 
@@ -147,3 +149,31 @@ async def test_the_deciding_policy_is_named_by_its_class_or_function() -> None:
         "rm": "DenyList",
         "dd": "DenyList#2",
     }
+
+
+LAZY_MODELS = """
+import sys
+import agentflow
+app = agentflow.App(load_entrypoints=False)
+client = agentflow.ManagedAgentsClient(api_key="not-a-key", base_url="http://127.0.0.1:9")
+print("loaded at start:", "agentflow.managed_agents.events" in sys.modules)
+@app.on("agent.tool_use", name="web_search")
+async def seen(event):
+    pass
+print("loaded by a field filter:", "agentflow.managed_agents.events" in sys.modules)
+try:
+    app.on("agent.tool_use", nmae="web_search")(seen)
+except ValueError as exc:
+    print("typo:", exc)
+"""
+
+
+def test_a_client_loads_the_event_models_only_when_a_field_filter_needs_them() -> None:
+    # a fresh interpreter: this process has loaded the models already
+    out = subprocess.run(
+        [sys.executable, "-c", LAZY_MODELS], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[:2] == ["loaded at start: False", "loaded by a field filter: True"]
+    assert "field or property 'nmae'" in lines[2] and "did you mean 'name'" in lines[2]

@@ -94,6 +94,10 @@ class Dialect:
     """Every event ``type`` the dialect decodes to its own class. A subclass that sets it
     registers them for the typo checks of ``@app.on(...)`` when the class is made
     (:mod:`agentflow.core.known`; :func:`register_known_types` does it by hand)."""
+    event_module: str | None = None
+    """The module that defines the dialect's event classes, when importing the dialect does
+    not import it (their models are built on first use): the typo checks of field filters
+    import it before they look at the known fields."""
     inert_types: frozenset[str] = frozenset()
     """Event types the run loop need not ask about: for every event of these types,
     :meth:`calls` is empty and :meth:`settled`, :meth:`pause`, :meth:`turn_end`,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib
 import threading
 from collections.abc import Iterable
 from fnmatch import fnmatchcase
@@ -48,6 +49,7 @@ _lock = threading.Lock()
 _types: dict[str, frozenset[str]] = {}
 _classes: list[type] = []  # the base Event first, then every subclass
 _fields: set[str] = set()
+_modules: list[str] = []  # event modules of registered dialects, not imported yet
 _version = [0]
 _ALWAYS = frozenset({"error"})  # every event answers it (Event.__getattr__), no class declares it
 
@@ -108,7 +110,12 @@ def _fields_at(version: int) -> frozenset[str] | None:
 
 def known_fields() -> frozenset[str] | None:
     """Every attribute a registered event class has; ``None`` when no dialect's events are
-    loaded."""
+    loaded. The event modules registered dialects name are imported first."""
+    while _modules:
+        with _lock:
+            module = _modules.pop() if _modules else None
+        if module is not None:
+            importlib.import_module(module)  # its classes register themselves
     return _fields_at(_version[0])
 
 
@@ -156,8 +163,12 @@ def filter_problem(name: str, extra: Iterable[str] = ()) -> str | None:
 
 
 def register_dialect_class(cls: Any) -> None:
-    """Register the ``known_types`` a :class:`~agentflow.Dialect` subclass declares (called
-    when the class is made)."""
+    """Register the ``known_types`` and ``event_module`` a :class:`~agentflow.Dialect`
+    subclass declares (called when the class is made)."""
     types = vars(cls).get("known_types")
     if types:
         register_known_types(str(getattr(cls, "name", cls.__name__)), types)
+    module = vars(cls).get("event_module")
+    if module:
+        with _lock:
+            _modules.append(module)

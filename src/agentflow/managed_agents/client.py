@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -10,11 +11,11 @@ import httpx
 from ..wire.backoff import Backoff, Random, Sleep
 from ..wire.http import HTTPCore, key_and_url
 from .dialect import MANAGED_AGENTS
-from .resources import Events, Sessions
 
 if TYPE_CHECKING:
     from ..core.checkpoint import CheckpointStore
     from .channel import ManagedAgentsChannel
+    from .resources import Events, Sessions
 
 __all__ = ["API_VERSION", "BETA", "DEFAULT_BASE_URL", "ManagedAgentsClient"]
 
@@ -90,10 +91,22 @@ class ManagedAgentsClient:
             max_connections=max_connections,
             default_headers=default_headers,
         )
-        self.sessions = Sessions(self._core)
+
+    # The endpoints (and with them the event models, most of a client's import cost) are
+    # loaded on first use, as the official SDK loads its resources.
+    @cached_property
+    def sessions(self) -> Sessions:
         """Session endpoints (:class:`~agentflow.transport.Sessions`)."""
-        self.events = Events(self._core)
+        from .resources import Sessions
+
+        return Sessions(self._core)
+
+    @cached_property
+    def events(self) -> Events:
         """Event endpoints (:class:`~agentflow.transport.Events`)."""
+        from .resources import Events
+
+        return Events(self._core)
 
     dialect = MANAGED_AGENTS
     """What Managed Agents events mean (the seam's pure half)."""

@@ -92,6 +92,7 @@ class ManagedAgentsDialect(Dialect):
 
     name = "managed_agents"
     known_types = EVENT_TYPES
+    event_module = "agentflow.managed_agents.events"
     inert_types = EVENT_TYPES - _ASKED
 
     def calls(self, event: Event) -> Sequence[Call]:
