@@ -74,11 +74,22 @@ def test_unknown_nested_variants_are_kept() -> None:
         "processed_at": "2026-05-14T09:12:05.800Z",
         "content": [{"type": "hologram", "beam": 1}, {"type": "text", "text": "ok"}],
     }
-    event = parse_event(obj)
-    assert isinstance(event, ev.AgentMessage)
-    assert isinstance(event.content[0], ev.UnknownBlock)
-    assert event.text == "ok"
-    assert event.raw == obj
+    for event in (parse_event(obj), parse_event(json.dumps(obj).encode())):
+        assert isinstance(event, ev.AgentMessage)
+        assert isinstance(event.content[0], ev.UnknownBlock)
+        assert isinstance(event.content[1], ev.TextBlock)
+        assert event.text == "ok"
+        assert event.raw == obj
+
+
+def test_an_unknown_source_inside_a_known_block_is_kept() -> None:
+    block = {"type": "image", "source": {"type": "hologram", "beam": 2}}
+    event = parse_event({"type": "user.message", "id": "e1", "content": [block]})
+    assert isinstance(event, ev.UserMessage)
+    image = event.content[0]
+    assert isinstance(image, ev.ImageBlock)
+    assert type(image.source).__name__ == "UnknownSource"  # every field kept
+    assert image.source.model_dump() == block["source"]
 
 
 @pytest.mark.parametrize(
@@ -94,8 +105,29 @@ def test_unknown_nested_variants_are_kept() -> None:
             "stop_reason.type",
         ),
         ({"type": "session.error", "id": "sevt_1", "processed_at": "t"}, "error"),
+        (
+            {"type": "user.message", "id": "sevt_1", "content": [{"type": "text"}]},
+            "content.0.text.text",
+        ),
+        (
+            {
+                "type": "user.message",
+                "id": "sevt_1",
+                "content": [{"type": "image", "source": {"type": "url"}}],
+            },
+            "content.0.image.source.url.url",
+        ),
+        ({"type": "user.message", "id": "sevt_1", "content": [5]}, "content.0"),
     ],
-    ids=["missing-name", "wrong-type-name", "nested-stop-reason", "missing-error"],
+    ids=[
+        "missing-name",
+        "wrong-type-name",
+        "nested-stop-reason",
+        "missing-error",
+        "known-block-missing-field",
+        "known-source-in-known-block",
+        "block-not-an-object",
+    ],
 )
 def test_malformed_known_event_raises_decode_error_naming_type_field_and_id(
     obj: dict[str, Any], field: str

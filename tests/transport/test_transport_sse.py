@@ -115,6 +115,42 @@ def test_never_ending_message_does_not_grow_the_buffer() -> None:
     assert frames[1].data == b"ok"
 
 
+USUAL_SHAPES = (
+    b'event: agent.message\ndata: {"n":1}\n\n'  # Managed Agents, Messages
+    b"data: only\n\n"  # m8tes
+    b"id: 7\nevent: output.message.delta\ndata: {}\n\n"  # Everruns
+    b"id: 8\ndata: no-name\n\n"
+    b"event: two\ndata: a\ndata: b\n\n"  # the general path, between fast ones
+    b"id: 9\nevent: with-retry\nretry: 5\ndata: r\n\n"
+    b"event: last\ndata: z\n\n"
+)
+USUAL_FRAMES = [
+    SSEFrame("agent.message", b'{"n":1}'),
+    SSEFrame("", b"only"),
+    SSEFrame("output.message.delta", b"{}", "7"),
+    SSEFrame("", b"no-name", "8"),
+    SSEFrame("two", b"a\nb", "8"),
+    SSEFrame("with-retry", b"r", "9", 5),
+    SSEFrame("last", b"z", "9"),
+]
+
+
+def test_the_usual_shapes_decode_the_same_however_the_stream_is_cut() -> None:
+    stream = USUAL_SHAPES
+    assert feed_all([stream]) == USUAL_FRAMES
+    assert feed_all([stream[i : i + 1] for i in range(len(stream))]) == USUAL_FRAMES
+    for cut in range(1, len(stream)):
+        assert feed_all([stream[:cut], stream[cut:]]) == USUAL_FRAMES, cut
+
+
+def test_an_unfinished_message_does_not_move_the_last_event_id() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"id: 1\ndata: a\n\nid: 2\ndata: b\n") == [SSEFrame("", b"a", "1")]
+    assert decoder.last_event_id == "1"  # message 2 has not arrived yet: resume after 1
+    assert decoder.feed(b"\n") == [SSEFrame("", b"b", "2")]
+    assert decoder.last_event_id == "2"
+
+
 def test_invalid_max_frame_bytes_is_rejected() -> None:
     with pytest.raises(ValueError, match="max_frame_bytes"):
         SSEDecoder(max_frame_bytes=0)

@@ -7,12 +7,13 @@ discarded) but works on the byte stream a frame at a time instead of a line at a
 
 Why not ``httpx_sse.EventSource.aiter_sse``: it decodes text, splits it into lines and takes one
 async step per line (three per Managed Agents event), which is about half of its pipeline's
-cost. Here one ``bytes.find(b"\\n\\n")`` per frame locates a whole message and its ``data`` stays
-``bytes``, which ``agentflow.events.parse_event`` validates directly with pydantic (no
-``str`` round trip). Because frames are only cut at ASCII newlines, a multi-byte UTF-8
-character split across two network reads is never split across frames, and text is decoded
-only once the frame is complete. The field semantics are those of httpx-sse's ``SSEDecoder``
-(used as the reference in the tests).
+cost. Here a message of the usual shapes (``[id: …][event: …]data: <one line>``) is cut with
+one ``bytes.find(b"\\n")`` per field, anything else with one ``bytes.find(b"\\n\\n")`` per
+message, and its ``data`` stays ``bytes``, which ``agentflow.events.parse_event`` validates
+directly with pydantic (no ``str`` round trip). Because frames are only cut at ASCII
+newlines, a multi-byte UTF-8 character split across two network reads is never split across
+frames, and text is decoded only once the frame is complete. The field semantics are those
+of httpx-sse's ``SSEDecoder`` (used as the reference in the tests).
 
 Deviation from the browser API, on purpose: a message without ``data:`` lines produces no
 frame (as in the WHATWG algorithm), but a message without an ``event:`` line is kept with
@@ -145,8 +146,13 @@ class SSEDecoder:
             data = chunk
         limit = self._max
         pos = 0
-        end = data.find(b"\n\n", self._scan)
-        while end >= 0:
+        end = self._scan  # no message ends before it
+        while True:
+            if isinstance(data, bytes):  # (a bytearray here holds no complete message)
+                pos = self._frames(data, frames, pos)
+            end = data.find(b"\n\n", max(pos, end))
+            if end < 0:
+                break
             if end - pos > limit:
                 frames.append(self._dropped(end - pos))
             elif end > pos:
@@ -154,7 +160,6 @@ class SSEDecoder:
                 if frame is not None:
                     frames.append(frame)
             pos = end + 2
-            end = data.find(b"\n\n", pos)
         rest = len(data) - pos
         # NOTE: a trailing "\n" may be the first half of the blank line ending the message.
         if rest - (data[-1:] == b"\n") > limit:
@@ -173,6 +178,46 @@ class SSEDecoder:
             del self._buf[:pos]
         self._scan = rest - 1 if rest else 0
         return frames
+
+    def _frames(self, data: bytes, frames: list[SSEFrame], pos: int = 0) -> int:
+        """Cut messages of the usual shapes from ``pos`` on; return where the first message
+        of another shape (or one not finished yet) starts, for the general path.
+
+        The shapes: ``[id: <id>\\n][event: <name>\\n]data: <one line>``, which covers what
+        Managed Agents, Messages, Everruns and m8tes send. One line search per field, so
+        the data line is scanned once (searching for the blank line first would scan it
+        twice). Only bytes of this read come here (a message continued from an earlier read
+        goes through ``_scan``), so a long unfinished message is not searched again per read.
+        """
+        find = data.find
+        startswith = data.startswith
+        append = frames.append
+        limit = self._max
+        while True:
+            head = pos
+            ident = None
+            if startswith(b"id: ", pos):
+                nl = find(b"\n", pos + 4)
+                ident = data[pos + 4 : nl]
+                if nl < 0 or b"\0" in ident:
+                    return pos
+                head = nl + 1
+            name = ""
+            if startswith(b"event: ", head):
+                nl = find(b"\n", head + 7)
+                if nl < 0:
+                    return pos
+                name = data[head + 7 : nl].decode("utf-8", "replace")
+                head = nl + 1
+            if not startswith(b"data: ", head):
+                return pos
+            stop = find(b"\n", head + 6)
+            if stop < 0 or not startswith(b"\n", stop + 1) or stop - pos > limit:
+                return pos  # another field follows, no end yet, or too large
+            if ident is not None:  # (only now: an unfinished message's id is not the last)
+                self._last_id = ident.decode("utf-8", "replace")
+            append(SSEFrame(name, data[head + 6 : stop], self._last_id))
+            pos = stop + 2
 
     def _skip(self, chunk: bytes, frames: list[SSEFrame]) -> bytes:
         """Drop bytes of an oversized message; return what follows its blank line."""
@@ -196,49 +241,9 @@ class SSEDecoder:
         error = f"SSE message of {size}+ bytes exceeds max_frame_bytes={self._max}; dropped"
         return SSEFrame("", b"", self._last_id, None, error)
 
-    def _parse_with_id(self, block: bytes) -> SSEFrame | None:
-        """Fast path for "id: <id>\nevent: <name>[\nretry: <ms>]\ndata: <one line>" (the
-        shape Everruns sends); ``None`` for anything else, which the general path decodes."""
-        nl = block.find(b"\n", 4)
-        if nl < 0 or block[nl + 1 : nl + 8] != b"event: ":
-            return None
-        ident = block[4:nl]
-        end = block.find(b"\n", nl + 8)
-        if end < 0 or b"\0" in ident:
-            return None
-        name = block[nl + 8 : end]
-        retry: int | None = None
-        pos = end + 1
-        if block[pos : pos + 7] == b"retry: ":
-            end = block.find(b"\n", pos + 7)
-            value = block[pos + 7 : end]
-            if end < 0 or not value.isdigit():
-                return None
-            retry = int(value)
-            pos = end + 1
-        if block[pos : pos + 6] != b"data: " or block.find(b"\n", pos) >= 0:
-            return None
-        self._last_id = ident.decode("utf-8", "replace")
-        return SSEFrame(name.decode("utf-8", "replace"), block[pos + 6 :], self._last_id, retry)
-
     def _parse(self, block: bytes | bytearray) -> SSEFrame | None:
         if type(block) is not bytes:
             block = bytes(block)
-        # Fast path for the usual shape, exactly "event: <name>\ndata: <one line>".
-        if block[:7] == b"event: ":
-            nl = block.find(b"\n", 7)
-            if block[nl + 1 : nl + 7] == b"data: " and block.find(b"\n", nl + 1) < 0:
-                return SSEFrame(
-                    block[7:nl].decode("utf-8", "replace"), block[nl + 7 :], self._last_id
-                )
-        elif block[:4] == b"id: ":
-            frame = self._parse_with_id(block)
-            if frame is not None:
-                return frame
-        # Fast path for data-only messages, exactly "data: <one line>" (m8tes sends no
-        # other field).
-        elif block[:6] == b"data: " and block.find(b"\n", 6) < 0:
-            return SSEFrame("", block[6:], self._last_id)
         event = ""
         data: list[bytes] = []
         retry: int | None = None

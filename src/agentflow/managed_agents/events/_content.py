@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Tag
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 __all__ = [
     "AutoEvaluation",
@@ -49,14 +49,32 @@ class _Obj(BaseModel):
     model_config = ConfigDict(frozen=True, extra="allow")
 
 
-def _open_union(known: frozenset[str], fallback: str = "unknown") -> Discriminator:
-    """A discriminator on ``type`` that sends unknown values to the ``fallback`` member."""
+BY_TYPE = Field(discriminator="type")
+"""An open union's known members: picked by their ``type`` tag."""
 
-    def tag(value: Any) -> str:
-        t = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-        return t if t in known else fallback
+FIRST_MATCH = Field(union_mode="left_to_right")
+"""An open union's outer rule: its known members (one tagged union) first, else the fallback."""
 
-    return Discriminator(tag)
+
+def unknown_type(*known: str) -> BeforeValidator:
+    """Marks an open union's fallback member: it takes an object of any ``type`` but these.
+
+    An open union is ``Annotated[Annotated[A | B, BY_TYPE] |
+    Annotated[UnknownX, unknown_type("a", "b")], FIRST_MATCH]``. pydantic-core picks a known
+    member by its ``type`` tag without calling Python (a callable discriminator would make it
+    build a dict of every nested object first); only an object the tagged union rejects
+    reaches this check. A known ``type`` with invalid fields is refused here too, so it is
+    an error (named by the tagged union's error, which comes first) and not an unknown object.
+    """
+    names = frozenset(known)
+
+    def check(value: Any) -> Any:
+        tag = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+        if tag in names:
+            raise ValueError(f"a {tag!r} object with invalid fields")
+        return value
+
+    return BeforeValidator(check)
 
 
 # ---------------------------------------------------------------- media sources
@@ -99,12 +117,9 @@ class UnknownSource(_Obj):
 
 
 MediaSource = Annotated[
-    Annotated[Base64Source, Tag("base64")]
-    | Annotated[PlainTextSource, Tag("text")]
-    | Annotated[UrlSource, Tag("url")]
-    | Annotated[FileSource, Tag("file")]
-    | Annotated[UnknownSource, Tag("unknown")],
-    _open_union(frozenset({"base64", "text", "url", "file"})),
+    Annotated[Base64Source | PlainTextSource | UrlSource | FileSource, BY_TYPE]
+    | Annotated[UnknownSource, unknown_type("base64", "text", "url", "file")],
+    FIRST_MATCH,
 ]
 
 # ---------------------------------------------------------------- content blocks
@@ -156,13 +171,11 @@ class UnknownBlock(_Obj):
 
 
 ContentBlock = Annotated[
-    Annotated[TextBlock, Tag("text")]
-    | Annotated[ImageBlock, Tag("image")]
-    | Annotated[DocumentBlock, Tag("document")]
-    | Annotated[SearchResultBlock, Tag("search_result")]
-    | Annotated[RedactedBlock, Tag("redacted")]
-    | Annotated[UnknownBlock, Tag("unknown")],
-    _open_union(frozenset({"text", "image", "document", "search_result", "redacted"})),
+    Annotated[TextBlock | ImageBlock | DocumentBlock | SearchResultBlock | RedactedBlock, BY_TYPE]
+    | Annotated[
+        UnknownBlock, unknown_type("text", "image", "document", "search_result", "redacted")
+    ],
+    FIRST_MATCH,
 ]
 
 # ---------------------------------------------------------------- stop reasons
@@ -230,11 +243,9 @@ class UnknownEvaluation(_Obj):
 
 
 Evaluation = Annotated[
-    Annotated[AlwaysAllowEvaluation, Tag("always_allow")]
-    | Annotated[AlwaysAskEvaluation, Tag("always_ask")]
-    | Annotated[AutoEvaluation, Tag("auto")]
-    | Annotated[UnknownEvaluation, Tag("unknown")],
-    _open_union(frozenset({"always_allow", "always_ask", "auto"})),
+    Annotated[AlwaysAllowEvaluation | AlwaysAskEvaluation | AutoEvaluation, BY_TYPE]
+    | Annotated[UnknownEvaluation, unknown_type("always_allow", "always_ask", "auto")],
+    FIRST_MATCH,
 ]
 
 # ---------------------------------------------------------------- errors
@@ -317,10 +328,9 @@ class UnknownRubric(_Obj):
 
 
 Rubric = Annotated[
-    Annotated[TextRubric, Tag("text")]
-    | Annotated[FileRubric, Tag("file")]
-    | Annotated[UnknownRubric, Tag("unknown")],
-    _open_union(frozenset({"text", "file"})),
+    Annotated[TextRubric | FileRubric, BY_TYPE]
+    | Annotated[UnknownRubric, unknown_type("text", "file")],
+    FIRST_MATCH,
 ]
 
 

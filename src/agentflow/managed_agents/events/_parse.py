@@ -188,8 +188,10 @@ def _recover(data: Any, exc: ValidationError) -> ManagedAgentsEvent:
     if event_type not in KNOWN_TYPES:
         return UnknownEvent.model_validate(obj)
     first = exc.errors()[0]
-    # loc is (type-tag, field, ...): drop the union tag pydantic puts first.
-    loc = [str(part) for part in first["loc"][1:]] or ["<event>"]
+    # loc is (type-tag, field, ...): drop the union tag pydantic puts first, and the label
+    # of an open union's known members (``tagged-union[...]``, see ``_content.BY_TYPE``).
+    loc = [str(p) for p in first["loc"][1:] if not str(p).startswith("tagged-union[")]
+    loc = loc or ["<event>"]
     field = ".".join(loc)
     raise DecodeError(
         f"Invalid {event_type!r} event (id {event_id!r}): field {field!r}: {first['msg']}",
