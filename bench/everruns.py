@@ -269,6 +269,7 @@ async def app_run_loop(url: str, burst: int) -> tuple[int, float, float]:
 
     span = Span()
     async with EverrunsClient(api_key=KEY, base_url=url) as client:
+        assert client.http_client is not None  # built now, as raw's is before its clock
         span.start()
         result = await app.run(client, sid, send=["go"])
         got = span.done(seen)

@@ -220,6 +220,7 @@ async def app_run_loop(url: str, burst: int) -> tuple[int, float, float]:
     app = build_app(lambda event: seen.__setitem__(0, seen[0] + 1))
     span = Span()
     async with M8tesClient(api_key=KEY, base_url=url) as client:
+        assert client.http_client is not None  # built now, as raw's is before its clock
         span.start()
         result = await app.run(client, run_id, send=["go"])
         got = span.done(seen[0])

@@ -184,6 +184,7 @@ async def app_run_loop(url: str, burst: int) -> tuple[int, float, float]:
     app = build_app(handler)
     span = Span()
     async with MessagesClient(api_key=KEY, base_url=url, model="m", max_tokens=64) as client:
+        assert client.http_client is not None  # built now, as raw's is before its clock
         span.start()
         result = await app.run(client, Conversation(), send=["go"])
         got = span.done(seen[0])

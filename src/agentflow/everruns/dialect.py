@@ -59,6 +59,8 @@ _SETTLE_KEY = {
 _TURN_ENDS = {"turn.completed": "end_turn", "turn.failed": "error", "turn.cancelled": "cancelled"}
 _SEALED = {"budget": "budget_reached", "no_progress": "no_progress"}
 _USAGE = frozenset({"turn.completed", "turn.cancelled", "turn.sealed"})
+_ASKED = frozenset({*_PAUSES, *_SETTLE_KEY, *_TURN_ENDS, *_USAGE, "turn.sealed"})
+"""The event types a question below looks at (every other one answers "nothing")."""
 
 
 def _data(event: Event) -> Any:
@@ -70,6 +72,7 @@ class EverrunsDialect(Dialect):
 
     name = "everruns"
     known_types = EVENT_TYPES
+    inert_types = EVENT_TYPES - _ASKED
 
     def calls(self, event: Event) -> Sequence[Call]:
         kind = event.type

@@ -87,6 +87,11 @@ a label per question, and a plain sentence tells the agent that nobody chose one
 _FINISHED = {"run.completed": None, "run.closed": None, "run.failed": "error",
              "run.cancelled": "cancelled"}  # fmt: skip
 _NOTICES = frozenset({"mcp_error", "mcp_auth_failed", "rate_limit"})
+_ASKED = frozenset(
+    {"permission_request", "permission_resolved", "awaiting_approval", "done", "cancelled",
+     "error", "run_metrics", *TERMINAL_FAILURE_TYPES, *_NOTICES, *RUN_STATUS_TYPES}
+)  # fmt: skip
+"""The frame types a question below looks at (every other one answers "nothing")."""
 
 
 def _text(value: Any) -> str | None:
@@ -132,6 +137,7 @@ class M8tesDialect(Dialect):
 
     name = "m8tes"
     known_types = FRAME_TYPES | RUN_STATUS_TYPES
+    inert_types = FRAME_TYPES - _ASKED
 
     def calls(self, event: Event) -> Sequence[Call]:
         if event.type == "permission_request":

@@ -76,7 +76,10 @@ class Progress:
     def cursor(self) -> str:
         """What the checkpoint stores for the current position."""
         mark = "~" if self.provisional else ""
-        return f"{self.count}{mark}:" + ".".join(f"{c:08x}" for c in self.tail)
+        tail = self.tail
+        if len(tail) == 2:  # (once two frames were taken: written out, it runs per event)
+            return f"{self.count}{mark}:{tail[0]:08x}.{tail[1]:08x}"
+        return f"{self.count}{mark}:" + ".".join(f"{c:08x}" for c in tail)
 
 
 class Gate:

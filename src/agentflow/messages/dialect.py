@@ -73,6 +73,9 @@ class MessagesDialect(Dialect):
 
     name = "messages"
     known_types = EVENT_TYPES
+    inert_types = EVENT_TYPES - {"content_block_stop", "message_stop", "error", "interrupted"}
+    """Only a block's end (a call), a message's end (pause, turn end, usage), an error and
+    an interruption have anything to say."""
 
     def calls(self, event: Event) -> Sequence[Call]:
         if event.type != "content_block_stop":

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from .base import CallState, CheckpointStore, Lease, Position
 
 __all__ = ["MemoryCheckpointStore"]
+
+_position = cast(
+    "Callable[[tuple[str, str | None]], Position]", functools.partial(tuple.__new__, Position)
+)
+"""``Position((event_id, cursor))`` without the NamedTuple's Python ``__new__`` (per event)."""
 
 
 class _MemorySession:
@@ -58,15 +64,15 @@ class MemoryCheckpointStore(CheckpointStore):
     def mark_dispatched(
         self, session_id: str, event_id: str, processed_at: str | None = None
     ) -> None:
-        with self._lock:
-            s = self._get(session_id)
+        with self._lock:  # (it runs for every event: kept to plain dict and tuple steps)
+            s = self._sessions.get(session_id) or self._get(session_id)
             dispatched = s.dispatched
             dispatched[event_id] = None
             if len(dispatched) > self._max:
                 dispatched.popitem(last=False)
             if processed_at is None and s.position is not None:
                 processed_at = s.position.processed_at
-            s.position = Position(event_id, processed_at)
+            s.position = _position((event_id, processed_at))
 
     def position(self, session_id: str) -> Position | None:
         s = self._sessions.get(session_id)
