@@ -41,11 +41,13 @@ RetryPolicy = Literal["all", "safe", "none"]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _NEVER_RETRY = frozenset({400, 401, 403, 404})
-KEEPALIVE = 20
+KEEPALIVE = 8
 """Idle request connections kept (streams have pools of their own). httpcore 1.x walks
 every idle connection once per idle connection whenever a request is assigned or returned,
 so a large keep-alive pool costs more CPU under concurrency than the handshakes it saves:
-100 session starts at once took 17 ms of CPU each with 100 kept, 9 ms with 20."""
+100 session starts at once took 17 ms of CPU each with 100 kept, 9 ms with 20, and opening
+5,000 ``app.serve`` streams 100 at a time (one history read each) took 2.3 ms of client CPU
+per stream with 8 kept, 3.2 ms with 20 (``bench/streams.py``)."""
 
 
 def key_and_url(
