@@ -121,7 +121,8 @@ USUAL_SHAPES = (
     b"id: 7\nevent: output.message.delta\ndata: {}\n\n"  # Everruns
     b"id: 8\ndata: no-name\n\n"
     b"event: two\ndata: a\ndata: b\n\n"  # the general path, between fast ones
-    b"id: 9\nevent: with-retry\nretry: 5\ndata: r\n\n"
+    b"id: 9\nevent: with-retry\nretry: 5\ndata: r\n\n"  # Everruns
+    b"event: bad-retry\nretry: soon\ndata: q\n\n"  # the general path: the retry is ignored
     b"event: last\ndata: z\n\n"
 )
 USUAL_FRAMES = [
@@ -131,6 +132,7 @@ USUAL_FRAMES = [
     SSEFrame("", b"no-name", "8"),
     SSEFrame("two", b"a\nb", "8"),
     SSEFrame("with-retry", b"r", "9", 5),
+    SSEFrame("bad-retry", b"q", "9"),
     SSEFrame("last", b"z", "9"),
 ]
 

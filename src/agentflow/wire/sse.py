@@ -7,7 +7,7 @@ discarded) but works on the byte stream a frame at a time instead of a line at a
 
 Why not ``httpx_sse.EventSource.aiter_sse``: it decodes text, splits it into lines and takes one
 async step per line (three per Managed Agents event), which is about half of its pipeline's
-cost. Here a message of the usual shapes (``[id: …][event: …]data: <one line>``) is cut with
+cost. Here a message of the usual shapes (``[id:][event:][retry:]data: <one line>``) is cut with
 one ``bytes.find(b"\\n")`` per field, anything else with one ``bytes.find(b"\\n\\n")`` per
 message, and its ``data`` stays ``bytes``, which ``agentflow.events.parse_event`` validates
 directly with pydantic (no ``str`` round trip). Because frames are only cut at ASCII
@@ -183,11 +183,12 @@ class SSEDecoder:
         """Cut messages of the usual shapes from ``pos`` on; return where the first message
         of another shape (or one not finished yet) starts, for the general path.
 
-        The shapes: ``[id: <id>\\n][event: <name>\\n]data: <one line>``, which covers what
-        Managed Agents, Messages, Everruns and m8tes send. One line search per field, so
-        the data line is scanned once (searching for the blank line first would scan it
-        twice). Only bytes of this read come here (a message continued from an earlier read
-        goes through ``_scan``), so a long unfinished message is not searched again per read.
+        The shapes: ``[id: <id>\\n][event: <name>\\n][retry: <ms>\\n]data: <one line>``,
+        which covers what Managed Agents, Messages, Everruns and m8tes send. One line search
+        per field, so the data line is scanned once (searching for the blank line first would
+        scan it twice). Only bytes of this read come here (a message continued from an
+        earlier read goes through ``_scan``), so a long unfinished message is not searched
+        again per read.
         """
         find = data.find
         startswith = data.startswith
@@ -209,6 +210,14 @@ class SSEDecoder:
                     return pos
                 name = data[head + 7 : nl].decode("utf-8", "replace")
                 head = nl + 1
+            retry = None
+            if startswith(b"retry: ", head):  # (Everruns sends one with every event)
+                nl = find(b"\n", head + 7)
+                value = data[head + 7 : nl]
+                if nl < 0 or not value.isdigit():
+                    return pos
+                retry = int(value)
+                head = nl + 1
             if not startswith(b"data: ", head):
                 return pos
             stop = find(b"\n", head + 6)
@@ -216,7 +225,7 @@ class SSEDecoder:
                 return pos  # another field follows, no end yet, or too large
             if ident is not None:  # (only now: an unfinished message's id is not the last)
                 self._last_id = ident.decode("utf-8", "replace")
-            append(SSEFrame(name, data[head + 6 : stop], self._last_id))
+            append(SSEFrame(name, data[head + 6 : stop], self._last_id, retry))
             pos = stop + 2
 
     def _skip(self, chunk: bytes, frames: list[SSEFrame]) -> bytes:
