@@ -19,6 +19,9 @@ process (with its own emulator process). Clients:
 - httpx + httpx-sse + ``json.loads``;
 - agentflow: ``app.run(client, sid)`` with an ``@app.on("agent.message")`` handler (the
   whole framework: resilient stream, typed events, dispatch, the requires_action router);
+  the events start once the run is attached (its channel is ``bench/_serve.py``'s, which
+  says when), since a run that starts at the end of history takes what its first read
+  finds as the past;
 - the official SDK's ``AsyncAnthropic.beta.sessions.events.stream``.
 
 Targets: agentflow p99 < 5 ms, and below the p99 of httpx-sse measured in the same run.
@@ -44,6 +47,7 @@ from _common import (
     table,
     verdict,
 )
+from _serve import ReadySource
 from httpx_sse import aconnect_sse
 
 from agentflow import App, ManagedAgentsClient
@@ -137,14 +141,18 @@ async def agentflow_run(srv: ServerHandle, sid: str, n: int, interval: float) ->
         if samples.done.is_set():
             ctx.stop()
 
-    async def paced_once_connected() -> None:
-        # app.run opens its stream first; wait until the server sees it, then start.
-        await asyncio.to_thread(srv.command, "wait_streams", sid, 1)
+    ready = asyncio.Event()
+
+    async def paced_once_attached() -> None:
+        # Pace only once the run is attached: a run without replay starts at the end of
+        # history as its first read finds it, so an event stored between the stream's
+        # connect and that read counts as before the start (and would never be counted).
+        await ready.wait()
         await start_pacing(srv, sid, n, interval)
 
     async with ManagedAgentsClient(api_key=srv.api_key, base_url=srv.base_url) as client:
-        pacing = asyncio.create_task(paced_once_connected())
-        result = await app.run(client, sid, until="terminated")
+        pacing = asyncio.create_task(paced_once_attached())
+        result = await app.run(ReadySource(client, ready), sid, until="terminated")
         await pacing
     assert result.stop_reason == "stopped", result.stop_reason
     return samples
