@@ -196,3 +196,35 @@ def test_agrees_with_the_httpx_sse_reference_decoder(
     raw = "".join("".join(f"{k}: {v}\n" for k, v in msg) + "\n" for msg in messages).encode()
     frames = feed_all([raw[i : i + size] for i in range(0, len(raw), size)])
     assert [(f.event, f.text, f.id or None, f.retry) for f in frames] == expected
+
+
+_SHAPE = ("id", "event", "retry", "data")
+_usual = st.tuples(
+    st.none() | _value,  # id
+    st.none() | _value,  # event
+    st.none() | st.integers(0, 99_999).map(str),  # retry
+    _value,  # the one data line
+).map(lambda t: [(k, v) for k, v in zip(_SHAPE, t, strict=True) if v is not None])
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(_usual | st.lists(_field, max_size=4), max_size=8), st.integers(1, 40))
+def test_the_usual_shapes_agree_with_the_reference_decoder_however_cut(
+    messages: list[list[tuple[str, str]]], size: int
+) -> None:
+    """Streams made mostly of the shapes the line-search path takes (``[id:][event:][retry:]
+    data:``), mixed with arbitrary messages, cut every ``size`` bytes: the same frames as
+    httpx-sse's decoder gives."""
+    ref = httpx_sse._decoders.SSEDecoder()
+    expected = []
+    for msg in messages:
+        for key, value in msg:
+            assert ref.decode(f"{key}: {value}") is None
+        sse = ref.decode("")
+        if any(key == "data" for key, _ in msg):
+            assert sse is not None
+            event = "" if sse.event == "message" else sse.event
+            expected.append((event, sse.data, sse.id or None, sse.retry))
+    raw = "".join("".join(f"{k}: {v}\n" for k, v in msg) + "\n" for msg in messages).encode()
+    frames = feed_all([raw[i : i + size] for i in range(0, len(raw), size)])
+    assert [(f.event, f.text, f.id or None, f.retry) for f in frames] == expected
