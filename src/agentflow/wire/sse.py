@@ -186,9 +186,9 @@ class SSEDecoder:
         The shapes: ``[id: <id>\\n][event: <name>\\n][retry: <ms>\\n]data: <one line>``,
         which covers what Managed Agents, Messages, Everruns and m8tes send. One line search
         per field, so the data line is scanned once (searching for the blank line first would
-        scan it twice). Only bytes of this read come here (a message continued from an
-        earlier read goes through ``_scan``), so a long unfinished message is not searched
-        again per read.
+        scan it twice). ``feed`` calls it only on ``bytes`` that hold a complete message (an
+        unfinished one stays a ``bytearray`` and is searched from ``_scan`` on), so a long
+        unfinished message is not searched again on every read.
         """
         find = data.find
         startswith = data.startswith
@@ -199,8 +199,10 @@ class SSEDecoder:
             ident = None
             if startswith(b"id: ", pos):
                 nl = find(b"\n", pos + 4)
+                if nl < 0:
+                    return pos
                 ident = data[pos + 4 : nl]
-                if nl < 0 or b"\0" in ident:
+                if b"\0" in ident:
                     return pos
                 head = nl + 1
             name = ""

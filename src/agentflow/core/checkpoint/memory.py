@@ -64,8 +64,8 @@ class MemoryCheckpointStore(CheckpointStore):
     def mark_dispatched(
         self, session_id: str, event_id: str, processed_at: str | None = None
     ) -> None:
-        with self._lock:  # (it runs for every event: kept to plain dict and tuple steps)
-            s = self._sessions.get(session_id) or self._get(session_id)
+        with self._lock:
+            s = self._get(session_id)
             dispatched = s.dispatched
             dispatched[event_id] = None
             if len(dispatched) > self._max:

@@ -6,7 +6,7 @@ that keeps all its fields, so a new server-side variant never breaks decoding.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -56,17 +56,18 @@ FIRST_MATCH = Field(union_mode="left_to_right")
 """An open union's outer rule: its known members (one tagged union) first, else the fallback."""
 
 
-def unknown_type(*known: str) -> BeforeValidator:
-    """Marks an open union's fallback member: it takes an object of any ``type`` but these.
+def unknown_type(known: object) -> BeforeValidator:
+    """Marks an open union's fallback member: it takes an object of any ``type`` but those
+    of the ``known`` members (a union of models, each with a ``Literal`` ``type``).
 
-    An open union is ``Annotated[Annotated[A | B, BY_TYPE] |
-    Annotated[UnknownX, unknown_type("a", "b")], FIRST_MATCH]``. pydantic-core picks a known
-    member by its ``type`` tag without calling Python (a callable discriminator would make it
-    build a dict of every nested object first); only an object the tagged union rejects
-    reaches this check. A known ``type`` with invalid fields is refused here too, so it is
-    an error (named by the tagged union's error, which comes first) and not an unknown object.
+    An open union is ``Annotated[Annotated[Known, BY_TYPE] | Annotated[UnknownX,
+    unknown_type(Known)], FIRST_MATCH]``. pydantic-core picks a known member by its
+    ``type`` tag without calling Python (a callable discriminator would make it build a
+    dict of every nested object first); only an object the tagged union rejects reaches
+    this check. A known ``type`` with invalid fields is refused here too, so it is an error
+    (named by the tagged union's error, which comes first) and not an unknown object.
     """
-    names = frozenset(known)
+    names = frozenset(get_args(m.model_fields["type"].annotation)[0] for m in get_args(known))
 
     def check(value: Any) -> Any:
         tag = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
@@ -116,9 +117,10 @@ class UnknownSource(_Obj):
     type: str
 
 
+_KnownSource = Base64Source | PlainTextSource | UrlSource | FileSource
+
 MediaSource = Annotated[
-    Annotated[Base64Source | PlainTextSource | UrlSource | FileSource, BY_TYPE]
-    | Annotated[UnknownSource, unknown_type("base64", "text", "url", "file")],
+    Annotated[_KnownSource, BY_TYPE] | Annotated[UnknownSource, unknown_type(_KnownSource)],
     FIRST_MATCH,
 ]
 
@@ -170,11 +172,10 @@ class UnknownBlock(_Obj):
     type: str
 
 
+_KnownBlock = TextBlock | ImageBlock | DocumentBlock | SearchResultBlock | RedactedBlock
+
 ContentBlock = Annotated[
-    Annotated[TextBlock | ImageBlock | DocumentBlock | SearchResultBlock | RedactedBlock, BY_TYPE]
-    | Annotated[
-        UnknownBlock, unknown_type("text", "image", "document", "search_result", "redacted")
-    ],
+    Annotated[_KnownBlock, BY_TYPE] | Annotated[UnknownBlock, unknown_type(_KnownBlock)],
     FIRST_MATCH,
 ]
 
@@ -242,9 +243,11 @@ class UnknownEvaluation(_Obj):
     type: str
 
 
+_KnownEvaluation = AlwaysAllowEvaluation | AlwaysAskEvaluation | AutoEvaluation
+
 Evaluation = Annotated[
-    Annotated[AlwaysAllowEvaluation | AlwaysAskEvaluation | AutoEvaluation, BY_TYPE]
-    | Annotated[UnknownEvaluation, unknown_type("always_allow", "always_ask", "auto")],
+    Annotated[_KnownEvaluation, BY_TYPE]
+    | Annotated[UnknownEvaluation, unknown_type(_KnownEvaluation)],
     FIRST_MATCH,
 ]
 
@@ -327,9 +330,10 @@ class UnknownRubric(_Obj):
     type: str
 
 
+_KnownRubric = TextRubric | FileRubric
+
 Rubric = Annotated[
-    Annotated[TextRubric | FileRubric, BY_TYPE]
-    | Annotated[UnknownRubric, unknown_type("text", "file")],
+    Annotated[_KnownRubric, BY_TYPE] | Annotated[UnknownRubric, unknown_type(_KnownRubric)],
     FIRST_MATCH,
 ]
 
