@@ -17,6 +17,9 @@ every sample while the baseline's packages load their installed bytecode. Rows:
   ``agentflow.ManagedAgentsClient(api_key=...)`` (what a program pays before its first event);
 - the same plus ``client.events``: the endpoints, and with them the event models, are loaded
   on first use, so this row shows what the first stream or history read adds;
+- the same plus one ``@app.tool``: a tool's input model is where pydantic's model machinery
+  (``BaseModel``, ``Field``, ``create_model``) is first loaded, so this row shows what the
+  first tool adds;
 - import only: ``import agentflow`` alone.
 
 Target: agentflow <= 1.6x the baseline (medians).
@@ -52,6 +55,15 @@ ROWS: dict[str, str] = {
         "app = agentflow.App()\n"
         "client = agentflow.ManagedAgentsClient(api_key='bench-not-a-key')\n"
         "client.events"
+    ),
+    "same + one @app.tool (pydantic's models loaded)": (
+        "import agentflow\n"
+        "app = agentflow.App()\n"
+        "client = agentflow.ManagedAgentsClient(api_key='bench-not-a-key')\n"
+        "@app.tool\n"
+        "def add(a: int, b: int) -> int:\n"
+        "    '''Add two numbers.'''\n"
+        "    return a + b"
     ),
     "import agentflow only": "import agentflow",
 }

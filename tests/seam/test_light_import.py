@@ -47,3 +47,38 @@ def test_the_check_would_see_a_dialect() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert "httpx" in out.stdout.split(",") and "agentflow.managed_agents" in out.stdout
+
+
+DEFERRED = """
+import sys
+import agentflow
+
+app = agentflow.App(load_entrypoints=False)
+client = agentflow.ManagedAgentsClient(api_key="not-a-key", base_url="http://127.0.0.1:9")
+{more}
+print(",".join(m for m in ("pydantic.main", "pydantic.fields", "agentflow.tools.tool",
+                           "agentflow.core.checkpoint.sqlite") if m in sys.modules))
+"""
+
+
+def _loaded(more: str = "") -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", DEFERRED.format(more=more)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return set(filter(None, out.stdout.strip().split(",")))
+
+
+def test_an_app_and_a_client_load_neither_pydantic_models_nor_the_sqlite_store() -> None:
+    # (sqlite3 itself is no test: coverage, say, imports it in every process it measures)
+    assert _loaded() == set()
+
+
+def test_the_first_tool_loads_pydantic_models_and_naming_the_sqlite_store_loads_it() -> None:
+    tool = "@app.tool\ndef add(a: int, b: int) -> int:\n    'Add.'\n    return a + b\n"
+    assert {"pydantic.main", "agentflow.tools.tool"} <= _loaded(tool)
+    store = "agentflow.SqliteCheckpointStore\nagentflow.tools.Tool\n"
+    assert {"agentflow.core.checkpoint.sqlite", "agentflow.tools.tool"} <= _loaded(store)

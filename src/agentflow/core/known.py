@@ -14,7 +14,6 @@ registering handlers. With no dialect loaded, nothing is checked (nothing is kno
 
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import threading
@@ -129,6 +128,8 @@ def closest(word: str, candidates: Iterable[str]) -> str | None:
     Only candidates of about the same length are compared: a typo changes a few characters,
     and comparing every name costs a millisecond a call.
     """
+    import difflib  # (only when a typo is suspected)
+
     slack = max(2, len(word) // 4)
     near = sorted(c for c in candidates if abs(len(c) - len(word)) <= slack)
     found = difflib.get_close_matches(word, near, n=1)

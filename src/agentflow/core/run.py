@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 
 from .actions.router import ActionsRouter
-from .channel import Source, bind
+from .channel import bind, is_source
 from .context import Context
 from .exceptions import AgentflowError
 from .lease import SessionLease, new_owner
@@ -160,7 +160,7 @@ async def run_app(
 ) -> RunResult:
     """The run loop behind ``app.run`` and ``app.serve`` (see the module docstring)."""
     _check_until(until)
-    if not isinstance(source, Source):
+    if not is_source(source):
         raise TypeError(
             f"app.run takes a source (ManagedAgentsClient, MessagesClient, EverrunsClient, "
             f"M8tesClient, OrxhestraSource, ...), got {type(source).__name__}"

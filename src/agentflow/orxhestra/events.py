@@ -80,7 +80,7 @@ class OrxhestraEvent(Event):
     event (``None`` on every other one).
     """
 
-    __slots__ = ("ends_turn", "id", "native", "roles", "type")
+    __slots__ = ("_kind", "ends_turn", "id", "native", "roles", "type")
 
     dialect: ClassVar[Any] = ORXHESTRA
 
@@ -90,6 +90,7 @@ class OrxhestraEvent(Event):
         self.id = getattr(native, "id", None)
         self.roles = roles if roles is not None else _NO_ROLES
         self.ends_turn: str | None = None
+        self._kind: str | None = ""  # not worked out yet (no kind is "")
 
     def __getattr__(self, name: str) -> Any:
         # Only reached for names the wrapper lacks: orxhestra's own fields and methods.
@@ -100,7 +101,10 @@ class OrxhestraEvent(Event):
     @property
     def kind(self) -> str | None:
         """What the event means in the common vocabulary (see the module docstring)."""
-        return kind_of(self.native)
+        kind = self._kind
+        if kind == "":  # worked out once: the context, the router and the tally all ask
+            kind = self._kind = kind_of(self.native)
+        return kind
 
     @property
     def text(self) -> str:

@@ -17,7 +17,6 @@ function by its ``__name__``, an entry point by its name; never by an ``id()``.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import pluggy
@@ -66,6 +65,8 @@ class AgentflowPluginManager(pluggy.PluginManager):
             marked = opts is not None
             spec = (opts.get("specname") if opts is not None else None) or attr
             if spec not in known:
+                import difflib  # (only for the message of a misnamed hook)
+
                 close = difflib.get_close_matches(spec, known, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; hooks: {known}"
                 raise PluginError(f"plugin {label}: {attr!r} is not an agentflow hook{hint}")

@@ -22,9 +22,22 @@ gets invalid input     ``is_error`` naming each bad field; the function never ru
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..core.answers import ToolReply
 from .content import PLACEHOLDER, to_content
 from .registry import ToolRegistry
-from .tool import Tool
+
+if TYPE_CHECKING:
+    from .tool import Tool
 
 __all__ = ["PLACEHOLDER", "Tool", "ToolRegistry", "ToolReply", "to_content"]
+
+
+def __getattr__(name: str) -> Any:
+    # Tool builds its input model with pydantic's model machinery: loaded with the first tool
+    if name == "Tool":
+        from .tool import Tool
+
+        return Tool
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,11 +23,11 @@ block              shape
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
 import pydantic_core
-from pydantic import BaseModel
 
 __all__ = ["BLOCK_TYPES", "PLACEHOLDER", "block_problem", "content_problem", "to_content"]
 
@@ -44,8 +44,15 @@ _SOURCE_FIELDS: dict[str, tuple[str, ...]] = {
 _DOCUMENT_SOURCES = {**_SOURCE_FIELDS, "text": ("media_type", "data")}
 
 
+def _is_model(value: Any) -> bool:
+    """Whether ``value`` is a pydantic model, without loading pydantic's models for it: a
+    model exists only once ``pydantic.main`` has been imported."""
+    main = sys.modules.get("pydantic.main")
+    return main is not None and isinstance(value, main.BaseModel)
+
+
 def _block(item: Any) -> dict[str, Any] | None:
-    if isinstance(item, BaseModel):
+    if _is_model(item):
         item = item.model_dump(mode="json", by_alias=True, exclude_none=True)
     if isinstance(item, dict) and item.get("type") in _BLOCK_TYPES:
         return item
@@ -65,7 +72,7 @@ def to_content(value: Any) -> list[dict[str, Any]]:
             if all(b["type"] == "text" and not str(b.get("text", "")).strip() for b in found):
                 return [{"type": "text", "text": PLACEHOLDER}]
             return found
-    if isinstance(value, BaseModel):
+    if _is_model(value):
         text = value.model_dump_json(by_alias=True)
     else:
         try:

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, final
 
 from ..core.answers import ToolReply
 from ..core.exceptions import ToolError, UnknownToolError
-from .tool import Tool
 
 if TYPE_CHECKING:
     from ..core.context import Context
+    from .tool import Tool
 
 __all__ = ["ToolRegistry"]
 
@@ -43,6 +43,10 @@ class ToolRegistry:
         """
         if localns is None:
             localns = dict(sys._getframe(1).f_locals)
+        # (imported here: building input models needs pydantic's model machinery, which an
+        # app without tools never loads)
+        from .tool import Tool
+
         tool = Tool(
             fn,
             name=name,

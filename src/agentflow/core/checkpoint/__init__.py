@@ -5,9 +5,13 @@ See :mod:`agentflow.core.checkpoint.base` for what is recorded and the states of
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .base import CallState, CheckpointStore, Lease, Position
 from .memory import MemoryCheckpointStore
-from .sqlite import SqliteCheckpointStore
+
+if TYPE_CHECKING:
+    from .sqlite import SqliteCheckpointStore
 
 __all__ = [
     "CallState",
@@ -17,3 +21,12 @@ __all__ = [
     "Position",
     "SqliteCheckpointStore",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the SQLite store (and the sqlite3 module) load when first asked for
+    if name == "SqliteCheckpointStore":
+        from .sqlite import SqliteCheckpointStore
+
+        return SqliteCheckpointStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
