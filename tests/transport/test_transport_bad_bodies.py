@@ -216,3 +216,52 @@ def test_a_page_read_with_skip_decodes_only_the_events_not_held(
     assert [e.id for e in events] == ["sevt_new"]
     warned = [r.getMessage() for r in caplog.records if "undecodable" in r.getMessage()]
     assert len(warned) == 3 and not any("sevt_known" in w for w in warned)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"data": [{"id": "a", "x": [1, {"y": 2}]}, {"id": "b"}], "next_page": "p2"}, (True, "p2")),
+        ({"data": [{"id": "a"}], "next_page": ""}, (True, None)),
+        ({"data": [{"id": "a"}]}, (True, None)),
+        ({"data": [], "next_page": None}, (True, None)),
+        ({"data": [{"id": "a"}, {"id": "new"}], "next_page": "p2"}, (False, None)),
+        ({"data": [{"id": "a"}, {"type": "agent.message"}]}, (False, None)),
+        ({"data": [{"id": "a"}, {"id": 7}]}, (False, None)),
+        ({"data": [{"id": "a"}, {"id": None}]}, (False, None)),
+        ({"data": [{"id": "a"}, "not an event"]}, (False, None)),
+        ({"data": {"id": "a"}}, (False, None)),
+        ({"events": [{"id": "a"}]}, (False, None)),
+        ([{"id": "a"}], (False, None)),
+        ({"data": [{"id": "a"}], "next_page": 3}, (False, None)),
+    ],
+)
+def test_a_page_of_held_events_is_recognised_from_its_ids_alone(
+    body: object, expected: tuple[bool, str | None]
+) -> None:
+    """Only a well-formed page whose every event has a string id in ``skip`` counts as seen
+    (its cursor as ``read_event_page`` gives it); anything else is decoded the full way."""
+    import json
+
+    from agentflow.managed_agents.models import skipped_page
+
+    assert skipped_page(json.dumps(body).encode(), {"a", "b"}) == expected
+
+
+@pytest.mark.parametrize("content", [b"", b"not json", b'{"data": [{"id": "a"}]', b"\xff"])
+def test_a_body_that_is_no_page_is_left_to_the_full_decoder(content: bytes) -> None:
+    from agentflow.managed_agents.models import decode_event_page, skipped_page
+
+    assert skipped_page(content, {"a"}) == (False, None)
+    with pytest.raises(DecodeError, match="a JSON page of events"):
+        decode_event_page(content, skip={"a"})
+
+
+def test_a_page_of_held_events_decodes_to_nothing_with_its_cursor() -> None:
+    import json
+
+    from agentflow.managed_agents.models import decode_event_page
+
+    held = {"type": "agent.message", "id": "a", "content": "invalid, but held already"}
+    body = json.dumps({"data": [held], "next_page": "p9"}).encode()
+    assert decode_event_page(body, skip={"a"}) == ([], "p9")

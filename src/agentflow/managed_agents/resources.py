@@ -30,6 +30,7 @@ from .models import (
     decode_items,
     decode_model,
     read_event_page,
+    skipped_page,
 )
 from .poll import EventPoller
 from .stream import EventStream
@@ -259,6 +260,9 @@ class Events:
 
             async def fetch(cursor: str | None) -> tuple[Iterable[Event], str | None]:
                 r = await self._get_page(session_id, cursor, filters)
+                seen, next_page = skipped_page(r.content, skip)
+                if seen:  # every event is one the caller holds: only the ids were read
+                    return (), next_page
                 items, next_page = read_event_page(r.content, r, self._core.redact)
                 return decode_items(items, self._core.redact, skip), next_page
 
