@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import anyio
+import pytest
 
 from agentflow import SqliteCheckpointStore
 
@@ -71,3 +72,21 @@ async def test_the_memo_dialect_runs_with_tools_policies_middleware_and_checkpoi
     ]
     assert memo.seen[-1] == "turn.completed"
     assert position is not None and position.event_id == result.last_event_id
+
+
+async def test_app_run_refuses_what_is_not_a_source_and_names_it() -> None:
+    memo = _load()
+
+    class NoChannel:
+        dialect = memo.MemoAgent(memo.SCRIPT).dialect
+        channel = None  # a source's channel must be callable
+
+    class NoDialect:
+        def channel(self, session: object, **options: object) -> None:
+            raise AssertionError("never opened")
+
+    for thing, name in [(object(), "object"), ("memo-1", "str"), (NoChannel(), "NoChannel")]:
+        with pytest.raises(TypeError, match=f"app.run takes a source .*got {name}$"):
+            await memo.app.run(thing, "memo-1")
+    with pytest.raises(TypeError, match="got NoDialect"):
+        await memo.app.run(NoDialect(), "memo-1")

@@ -102,7 +102,7 @@ class OrxhestraEvent(Event):
     def kind(self) -> str | None:
         """What the event means in the common vocabulary (see the module docstring)."""
         kind = self._kind
-        if kind == "":  # worked out once: the context, the router and the tally all ask
+        if kind == "":  # worked out once: the run's context and its tally both ask
             kind = self._kind = kind_of(self.native)
         return kind
 
