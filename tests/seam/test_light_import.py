@@ -34,19 +34,20 @@ print(",".join(m for m in sys.modules if m.split(".")[0] in ("httpx", "httpcore"
 """
 
 
+def _python(code: str) -> str:
+    """What a fresh interpreter running ``code`` prints."""
+    args = [sys.executable, "-c", code]
+    return subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
+
+
 def test_an_app_with_handlers_a_tool_and_a_policy_loads_no_dialect_and_no_httpx() -> None:
-    out = subprocess.run(
-        [sys.executable, "-c", CODE], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert out.stdout.strip() == ""
+    assert _python(CODE).strip() == ""
 
 
 def test_the_check_would_see_a_dialect() -> None:
     code = CODE.replace("import agentflow\n", "import agentflow\nagentflow.ManagedAgentsClient\n")
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    )
-    assert "httpx" in out.stdout.split(",") and "agentflow.managed_agents" in out.stdout
+    out = _python(code)
+    assert "httpx" in out.split(",") and "agentflow.managed_agents" in out
 
 
 DEFERRED = """
@@ -62,14 +63,7 @@ print(",".join(m for m in ("pydantic.main", "pydantic.fields", "agentflow.tools.
 
 
 def _loaded(more: str = "") -> set[str]:
-    out = subprocess.run(
-        [sys.executable, "-c", DEFERRED.format(more=more)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return set(filter(None, out.stdout.strip().split(",")))
+    return set(filter(None, _python(DEFERRED.format(more=more)).strip().split(",")))
 
 
 def test_an_app_and_a_client_load_neither_pydantic_models_nor_the_sqlite_store() -> None:
