@@ -192,7 +192,7 @@ class StopReason(_Obj):
     """
 
     type: str
-    event_ids: list[str] = []
+    event_ids: list[str] = Field(default_factory=list)  # (a list default is deep-copied)
 
     @property
     def requires_action(self) -> bool:
