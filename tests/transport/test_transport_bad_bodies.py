@@ -246,6 +246,7 @@ def test_a_page_of_held_events_is_recognised_from_its_ids_alone(
     from agentflow.managed_agents.models import skipped_page
 
     assert skipped_page(json.dumps(body).encode(), {"a", "b"}) == expected
+    assert skipped_page(json.dumps(body).encode(), set()) == (False, None)  # nothing held
 
 
 @pytest.mark.parametrize("content", [b"", b"not json", b'{"data": [{"id": "a"}]', b"\xff"])

@@ -239,8 +239,11 @@ def skipped_page(content: bytes, skip: Container[str]) -> tuple[bool, str | None
     what is wrong with it).
 
     A stream confirming a burst it delivered live reads back pages of events it holds
-    already; this reads only their ids.
+    already; this reads only their ids. With nothing to skip (a first read of a session's
+    history) no page can be all held, and the body is left to the full decoder unread.
     """
+    if not skip:
+        return False, None
     try:
         page = _page_ids.validate_json(content)
     except ValidationError:
