@@ -583,3 +583,55 @@ def test_on_error_without_parentheses_is_a_clear_error() -> None:
 def test_error_handler_with_bad_signature_fails_at_registration() -> None:
     with pytest.raises(TypeError, match="'payload'"):
         App().on_error(ValueError)(lambda exc, payload: None)
+
+
+# -- the handler loop with and without middleware ---------------------------------------
+# Without middleware (and without event tracing) dispatch runs the handler loop inline;
+# with middleware the loop is the onion's innermost layer. Both must behave alike.
+
+
+async def _passthrough(event: Event, ctx: Context, call_next: Any) -> None:
+    await call_next(event, ctx)
+
+
+@pytest.mark.parametrize("layered", [False, True], ids=["inline", "under-middleware"])
+async def test_handler_loop_behaves_alike_inline_and_under_middleware(layered: bool) -> None:
+    app = App()
+    if layered:
+        app.use(_passthrough)
+    order: list[str] = []
+
+    @app.on("*", priority=2)
+    def gate(event: Event) -> None:
+        order.append("gate")
+        if event.id == "sevt_stop":
+            raise StopPropagation
+
+    @app.on("agent.message", priority=1, id=lambda value: value != "sevt_skip")
+    async def filtered() -> None:
+        order.append("filtered")
+
+    @app.on("agent.message")
+    def broken(event: Event) -> None:
+        if event.id == "sevt_bad":
+            raise ValueError("bad")
+        order.append("last")
+
+    @app.on_error(ValueError)
+    def note(exc: Exception) -> None:
+        order.append(f"error:{exc}")
+
+    await app.dispatch(message(event_id="sevt_stop"))
+    await app.dispatch(message(event_id="sevt_skip"))
+    await app.dispatch(message(event_id="sevt_bad"))
+    assert order == ["gate", "gate", "last", "gate", "filtered", "error:bad"]
+    assert app._direct is not layered  # the path this case is about was taken
+
+    @app.on_error(ValueError)
+    def reraise(exc: Exception) -> None:
+        raise RuntimeError("again") from exc
+
+    with pytest.raises(DispatchError, match="reraise") as info:
+        await app.dispatch(message(event_id="sevt_bad"))
+    assert isinstance(info.value.__cause__, RuntimeError)
+    assert order[-1] == "error:bad"  # the first error handler ran before the second raised
