@@ -222,3 +222,17 @@ def test_the_usual_shapes_agree_with_the_reference_decoder_however_cut(
     data:``), mixed with arbitrary messages, cut every ``size`` bytes: the same frames as
     httpx-sse's decoder gives."""
     assert_agrees_with_reference(messages, size)
+
+
+def test_event_names_are_decoded_alike_when_seen_again_and_past_the_name_cache() -> None:
+    # Names a decoder has seen are reused (a small cache shared by all decoders); a name
+    # that is not valid UTF-8 is replaced as before, and names past the cache's size are
+    # still decoded correctly.
+    names = [f"custom.n{i}" for i in range(300)] + ["agent.message", "custom.n7"]
+    body = b"".join(f"event: {n}\ndata: {{}}\n\n".encode() for n in names)
+    body += b"event: bad.\xff\ndata: {}\n\n"
+    first = feed_all([body])
+    again = feed_all([body[i : i + 97] for i in range(0, len(body), 97)])
+    assert [f.event for f in first] == [*names, "bad.\ufffd"]
+    assert first == again
+    assert all(type(f.event) is str for f in first)
