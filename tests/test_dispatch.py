@@ -635,3 +635,56 @@ async def test_handler_loop_behaves_alike_inline_and_under_middleware(layered: b
         await app.dispatch(message(event_id="sevt_bad"))
     assert isinstance(info.value.__cause__, RuntimeError)
     assert order[-1] == "error:bad"  # the first error handler ran before the second raised
+
+
+async def _later(seen: list[str], what: str) -> None:
+    seen.append(what)
+
+
+@pytest.mark.parametrize("layered", [False, True], ids=["inline", "under-middleware"])
+async def test_every_handler_shape_gets_what_it_asked_for_on_both_paths(layered: bool) -> None:
+    # Dispatch calls a handler of the event alone directly and the others through their
+    # adapter, sync or async: each shape must still receive exactly its own arguments.
+    app = App()
+    if layered:
+        app.use(_passthrough)
+    seen: list[str] = []
+    sent = message(event_id="sevt_shapes")
+    ctx = Context(app=app)
+
+    @app.on("agent.message", priority=6)
+    def event_only(event: Event) -> None:
+        seen.append(f"sync-event:{event.id}")
+
+    @app.on("agent.message", priority=5)
+    async def async_event_only(event: Event) -> None:
+        seen.append(f"async-event:{event.id}")
+
+    @app.on("agent.message", priority=4)
+    def both(event: Event, ctx: Context) -> None:
+        seen.append(f"sync-both:{event.id}:{ctx is ctx_seen}")
+
+    @app.on("agent.message", priority=3)
+    async def async_ctx_only(ctx: Context) -> None:
+        seen.append(f"async-ctx:{ctx is ctx_seen}")
+
+    @app.on("agent.message", priority=2)
+    def returns_awaitable(event: Event) -> Any:  # a sync function handing back a coroutine
+        return _later(seen, f"awaited:{event.id}")
+
+    @app.on("agent.message", priority=1)
+    def nothing() -> None:
+        seen.append("nothing")
+
+    ctx_seen = ctx
+    assert await app.dispatch(sent, ctx) is ctx
+    assert seen == [
+        "sync-event:sevt_shapes",
+        "async-event:sevt_shapes",
+        "sync-both:sevt_shapes:True",
+        "async-ctx:True",
+        "awaited:sevt_shapes",
+        "nothing",
+    ]
+    assert app._direct is not layered
+    assert [r.kind for r in app.routes] == [1, 3, 0, 2, 1, 0]

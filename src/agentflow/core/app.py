@@ -93,7 +93,7 @@ class BaseApp(Router):
             )
         self._middleware.extend(middleware)
         self._exception_policy = policies[0] if policies else None
-        self._chain = None
+        self._reset_chain()
 
     @property
     def middleware(self) -> tuple[Middleware, ...]:
@@ -111,7 +111,9 @@ class BaseApp(Router):
         return chain
 
     def _reset_chain(self) -> None:
+        # dispatch builds the chain again (and decides _direct anew) on its next event
         self._chain = None
+        self._direct = False
 
     # -- observers ------------------------------------------------------------------------
 
@@ -137,7 +139,7 @@ class BaseApp(Router):
     @trace_events.setter
     def trace_events(self, value: bool) -> None:
         self._trace_events = value
-        self._chain = None
+        self._reset_chain()
 
     # -- error and question handlers ------------------------------------------------------
 
@@ -208,29 +210,31 @@ class BaseApp(Router):
         """
         if ctx is None:
             ctx = Context(app=self)
-        chain = self._chain or self._build_chain()
         try:
-            if self._direct:
+            if self._direct:  # (set by _build_chain, so only from the second event on)
                 # The handler loop of _run_handlers, inline: one coroutine less per event.
                 entries = self._resolved.get(event.type)
                 if entries is None:
                     entries = self._resolve(event.type)
-                for call, is_async, check, route in entries:
+                for call, kind, check, route in entries:
                     try:
                         if check is not None and not check(event):
                             continue
-                        if is_async:
-                            await call(event, ctx)
-                        else:
+                        if kind == 1:  # sync, the event alone: the most common handler
+                            result = call(event)
+                        elif kind == 0:
                             result = call(event, ctx)
-                            if result is not None and inspect.isawaitable(result):
-                                await result
+                        else:
+                            await (call(event) if kind == 3 else call(event, ctx))
+                            continue
+                        if result is not None and inspect.isawaitable(result):
+                            await result
                     except StopPropagation:
                         break
                     except Exception as exc:
                         await self._handle_exception(exc, event, ctx, route)
             else:
-                await chain(event, ctx)
+                await (self._chain or self._build_chain())(event, ctx)
         except StopPropagation:
             pass
         except (DispatchError, SessionErrorRaised):
@@ -265,16 +269,19 @@ class BaseApp(Router):
         entries = self._resolved.get(event.type)
         if entries is None:
             entries = self._resolve(event.type)
-        for call, is_async, check, route in entries:
+        for call, kind, check, route in entries:
             try:
                 if check is not None and not check(event):
                     continue
-                if is_async:
-                    await call(event, ctx)
-                else:
+                if kind == 1:  # (the Route.kind values: see agentflow.core.routes)
+                    result = call(event)
+                elif kind == 0:
                     result = call(event, ctx)
-                    if result is not None and inspect.isawaitable(result):
-                        await result
+                else:
+                    await (call(event) if kind == 3 else call(event, ctx))
+                    continue
+                if result is not None and inspect.isawaitable(result):
+                    await result
             except StopPropagation:
                 return
             except Exception as exc:

@@ -16,6 +16,7 @@ __all__ = [
     "bind_call",
     "describe",
     "handler_call",
+    "handler_target",
     "is_async_callable",
     "plan_call",
 ]
@@ -104,6 +105,25 @@ def bind_call(
 def handler_call(fn: Callable[..., Any]) -> Callable[[Any, Any], Any]:
     """The per-event call ``call(event, ctx)`` for a handler, checked at registration."""
     positional, keywords = plan_call(fn, HANDLER_PARAMS, what="handler")
+    return _adapter(fn, positional, keywords)
+
+
+def handler_target(fn: Callable[..., Any]) -> tuple[Callable[..., Any], bool]:
+    """What dispatch calls per event for a handler, and whether it takes the event alone.
+
+    ``(fn, True)`` for a handler whose one filled parameter is ``event`` in first place
+    (the most common shape: dispatch then calls ``fn(event)``, no adapter in between),
+    else ``(handler_call(fn), False)``, called as ``call(event, ctx)``.
+    """
+    positional, keywords = plan_call(fn, HANDLER_PARAMS, what="handler")
+    if positional == (0,) and not keywords:
+        return fn, True
+    return _adapter(fn, positional, keywords), False
+
+
+def _adapter(
+    fn: Callable[..., Any], positional: tuple[int, ...], keywords: tuple[tuple[str, int], ...]
+) -> Callable[[Any, Any], Any]:
     # The common shapes get a direct call, or none at all: this runs for every event.
     if not keywords:
         if positional == (0, 1):

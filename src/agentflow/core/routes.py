@@ -21,12 +21,16 @@ from collections.abc import Callable
 from typing import Any, final
 
 from .events import KINDS
-from .inject import describe, handler_call, is_async_callable
+from .inject import describe, handler_target, is_async_callable
 from .known import UnknownEventTypeWarning, closest, filter_problem, pattern_problem
 from .patterns import EventCheck, compile_filters, compile_pattern, is_glob
 from .types import HandlerT
 
 __all__ = ["Entry", "Route", "Router", "StopPropagation"]
+
+KIND_SYNC, EVENT_ONLY, KIND_ASYNC = 0, 1, 2
+"""``Route.kind`` bits: a sync handler called ``(event, ctx)`` is 0, ``| EVENT_ONLY`` when it is
+called with the event alone, ``KIND_ASYNC`` for an ``async def`` (so 0 to 3)."""
 
 _CACHE_LIMIT = 1024  # distinct event types; a flood of unknown types cannot grow it forever
 
@@ -49,9 +53,11 @@ class Route:
         "filters",
         "handler",
         "is_async",
+        "kind",
         "matches",
         "pattern",
         "priority",
+        "target",
     )
 
     def __init__(
@@ -65,16 +71,23 @@ class Route:
         self.filters = filters
         self.matches: Callable[[str], bool] = compile_pattern(pattern)
         self.check: EventCheck | None = compile_filters(filters)
-        self.call: Callable[[Any, Any], Any] = handler_call(handler)
+        target, alone = handler_target(handler)
+        self.call: Callable[[Any, Any], Any] = (
+            (lambda event, ctx: target(event)) if alone else target
+        )
+        """``call(event, ctx)`` runs the handler with what it asked for."""
         self.is_async = is_async_callable(handler)
+        self.target = target
+        """What dispatch calls: ``target(event)`` when ``kind`` is odd, else as ``call``."""
+        self.kind = (KIND_ASYNC if self.is_async else KIND_SYNC) | (EVENT_ONLY if alone else 0)
 
     def __repr__(self) -> str:
         extra = "".join(f", {k}={v!r}" for k, v in self.filters.items())
         return f"Route({self.pattern!r}, {describe(self.handler)}, priority={self.priority}{extra})"
 
 
-Entry = tuple[Callable[[Any, Any], Any], bool, "EventCheck | None", Route]
-"""What dispatch iterates per event: ``(call, is_async, check, route)``."""
+Entry = tuple[Callable[..., Any], int, "EventCheck | None", Route]
+"""What dispatch iterates per event: ``(route.target, route.kind, check, route)``."""
 
 
 def _outside() -> int:
@@ -234,7 +247,7 @@ class Router:
             matching = [r for r in self._walk() if r.matches(event_type)]
             # sorted() is stable, so equal priorities keep registration order.
             matching.sort(key=lambda r: -r.priority)
-            entries = tuple((r.call, r.is_async, r.check, r) for r in matching)
+            entries = tuple((r.target, r.kind, r.check, r) for r in matching)
             if len(self._resolved) >= _CACHE_LIMIT:
                 self._resolved.clear()
             self._resolved[event_type] = entries
