@@ -200,6 +200,7 @@ class SSEDecoder:
         names = _NAMES
         new = object.__new__
         size = len(data)
+        last_id = self._last_id
         # Each field is tested by its first byte before startswith (a bytes index is a
         # quarter of the call), and an event name seen before is not decoded again.
         while pos < size:
@@ -240,15 +241,15 @@ class SSEDecoder:
             if not startswith(b"data: ", head):
                 return pos
             stop = find(b"\n", head + 6)
-            if stop < 0 or not startswith(b"\n", stop + 1) or stop - pos > limit:
-                return pos  # another field follows, no end yet, or too large
+            if stop < 0 or stop + 1 == size or data[stop + 1] != 10 or stop - pos > limit:
+                return pos  # no end yet, another field follows, or too large
             if ident is not None:  # (only now: an unfinished message's id is not the last)
-                self._last_id = ident.decode("utf-8", "replace")
+                last_id = self._last_id = ident.decode("utf-8", "replace")
             # SSEFrame(name, data, id, retry) without the __init__ call (a third of the cost)
             frame = new(SSEFrame)
             frame.event = name
             frame.data = data[head + 6 : stop]
-            frame.id = self._last_id
+            frame.id = last_id
             frame.retry = retry
             frame.error = None
             append(frame)
