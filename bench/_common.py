@@ -94,15 +94,37 @@ async def interleaved_best(
     this process's CPU time, which does not advance while another process has the core.
     A body may return an awaitable, which is awaited inside the timing.
     """
-    best = [float("inf")] * len(bodies)
+    return [min(times) for times in await interleaved_times(repeat, bodies, clock)]
+
+
+async def interleaved_times(
+    repeat: int,
+    bodies: Sequence[Callable[[], object]],
+    clock: Callable[[], float] = time.process_time,
+) -> list[list[float]]:
+    """Every time of each body over ``repeat`` rounds, round ``i`` at index ``i`` of each list.
+
+    The bodies of one round run back to back, so their times in it were taken under the same
+    conditions: see :func:`paired_ratio`.
+    """
+    times: list[list[float]] = [[] for _ in bodies]
     for _ in range(repeat):
         for i, body in enumerate(bodies):
             started = clock()
             result = body()
             if inspect.isawaitable(result):
                 await result
-            best[i] = min(best[i], clock() - started)
-    return best
+            times[i].append(clock() - started)
+    return times
+
+
+def paired_ratio(base: Sequence[float], other: Sequence[float]) -> float:
+    """The median over rounds of ``base[i] / other[i]`` (``other``'s speed in ``base``'s units).
+
+    A machine whose speed drifts over seconds (a shared host) moves both times of a round
+    together, so their ratio holds where two bests taken in different rounds do not.
+    """
+    return statistics.median(b / o for b, o in zip(base, other, strict=True))
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -32,7 +32,8 @@ Then, over loopback (``bench/_loopback.py``): the Everruns emulator
 (``agentflow.testing.Emulator(dialect="everruns")``) in its own process plays one turn, a
 short streamed message then ``--burst`` whole messages, on a fresh session per trial (made
 with plain httpx, not timed), and two clients, each in a fresh process, follow it;
-``--rounds`` interleaved rounds, best wall and best client CPU time kept:
+``--rounds`` interleaved rounds (5), best wall and best client CPU time shown, the target
+on the median of the rounds' paired CPU ratios:
 
 - raw (the baseline): ``aconnect_sse`` on ``/v1/sessions/{id}/sse``, the message posted
   with ``httpx``, ``json.loads`` per event and a dict call, to ``turn.completed``;
@@ -161,7 +162,7 @@ async def agentflow_trial(url: str, count: int) -> tuple[int, float, float]:
     seen = 0
 
     @app.on("*")
-    def handler() -> None:
+    def handler(event: Any) -> None:
         nonlocal seen
         seen += 1
 
@@ -263,7 +264,7 @@ async def app_run_loop(url: str, burst: int) -> tuple[int, float, float]:
     seen = 0
 
     @app.on("*")
-    def handler() -> None:
+    def handler(event: Any) -> None:
         nonlocal seen
         seen += 1
 
@@ -301,7 +302,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--burst", type=int, default=10_000, help="messages, loopback rows")
-    parser.add_argument("--rounds", type=int, default=3, help="loopback rounds")
+    parser.add_argument("--rounds", type=int, default=5, help="loopback rounds")
     parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=int, metavar="EVENTS")
     args = parser.parse_args()
@@ -372,7 +373,7 @@ def main() -> int:
     print()
     print(
         f"Over loopback: the Everruns emulator in its own process, one turn of {args.burst:,} "
-        f"messages; best of {args.rounds} interleaved rounds, each client in a fresh process"
+        f"messages; {args.rounds} interleaved rounds (best shown), each client in a fresh process"
     )
     loop = _loopback.measure(__file__, "everruns", loop_scenario(args.burst), args.burst,
                              args.rounds)  # fmt: skip

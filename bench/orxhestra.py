@@ -82,11 +82,10 @@ def tools() -> list[BaseTool]:
 
 
 def build_app(sink: Callable[[Any], None]) -> App:
+    """An app with ``sink`` itself as its one ``@app.on("*")`` handler (a parameter named
+    ``event``), so it calls the same function per event as the raw rows."""
     app = App(load_entrypoints=False)
-
-    @app.on("*")
-    def handle(event: Any) -> None:
-        sink(event)
+    app.on("*")(sink)
 
     @app.confirm("list_files")
     def listing_is_fine() -> Allow:
