@@ -22,13 +22,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from _common import run_child, server_process, table, verdict
+from _common import paired_ratio, run_child, server_process, table, verdict
 
 Trial = Callable[[str, int], Awaitable[tuple[int, float, float]]]
 NAMES = {
@@ -95,10 +94,9 @@ def report(rows: dict[str, dict[str, Any]]) -> bool:
         ],
     )  # fmt: skip
     print()
-    paired = sorted(
-        r / a for r, a in zip(rows["raw"]["cpus"], rows["app-run"]["cpus"], strict=True)
-    )
-    ratio = statistics.median(paired)
+    raw_cpus, app_cpus = rows["raw"]["cpus"], rows["app-run"]["cpus"]
+    ratio = paired_ratio(raw_cpus, app_cpus)
+    paired = sorted(r / a for r, a in zip(raw_cpus, app_cpus, strict=True))
     wall = rate["app-run"] / rate["raw"]
     print(f"ratio app.run / raw: {wall:.2f}x events per second (wall time)")
     print(

@@ -108,17 +108,21 @@ def handler_call(fn: Callable[..., Any]) -> Callable[[Any, Any], Any]:
     return _adapter(fn, positional, keywords)
 
 
-def handler_target(fn: Callable[..., Any]) -> tuple[Callable[..., Any], bool]:
-    """What dispatch calls per event for a handler, and whether it takes the event alone.
+def handler_target(
+    fn: Callable[..., Any],
+) -> tuple[Callable[[Any, Any], Any], Callable[..., Any], bool]:
+    """A handler's ``call(event, ctx)``, what dispatch calls per event, and whether that
+    takes the event alone.
 
-    ``(fn, True)`` for a handler whose one filled parameter is ``event`` in first place
-    (the most common shape: dispatch then calls ``fn(event)``, no adapter in between),
-    else ``(handler_call(fn), False)``, called as ``call(event, ctx)``.
+    For a handler whose one filled parameter is ``event`` in first place (the most common
+    shape) dispatch calls ``fn(event)`` itself, no adapter in between: ``(call, fn, True)``.
+    Otherwise dispatch calls the adapter: ``(call, call, False)``.
     """
     positional, keywords = plan_call(fn, HANDLER_PARAMS, what="handler")
+    call = _adapter(fn, positional, keywords)
     if positional == (0,) and not keywords:
-        return fn, True
-    return _adapter(fn, positional, keywords), False
+        return call, fn, True
+    return call, call, False
 
 
 def _adapter(

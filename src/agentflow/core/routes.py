@@ -71,10 +71,8 @@ class Route:
         self.filters = filters
         self.matches: Callable[[str], bool] = compile_pattern(pattern)
         self.check: EventCheck | None = compile_filters(filters)
-        target, alone = handler_target(handler)
-        self.call: Callable[[Any, Any], Any] = (
-            (lambda event, ctx: target(event)) if alone else target
-        )
+        call, target, alone = handler_target(handler)
+        self.call: Callable[[Any, Any], Any] = call
         """``call(event, ctx)`` runs the handler with what it asked for."""
         self.is_async = is_async_callable(handler)
         self.target = target
