@@ -97,6 +97,23 @@ def test_remember_keeps_at_most_max_remembered_dropping_oldest() -> None:
     ]
 
 
+def test_an_event_remembered_again_keeps_its_place_and_is_dropped_once() -> None:
+    ctx = Context()
+    ctx.max_remembered = 2
+    first, second, again = _message("sevt_0"), _message("sevt_1"), _message("sevt_0")
+    for event in (first, second, again):  # a replay hands sevt_0 over a second time
+        ctx.remember(event)
+    assert ctx.event_by_id("sevt_0") is again  # the newer copy, in the oldest place
+    ctx.remember(_message("sevt_2"))
+    assert ctx.event_by_id("sevt_0") is None  # still the oldest: dropped first
+    assert ctx.event_by_id("sevt_1") is second
+    for n in range(3, 6):  # and dropping it again later removes nothing it should keep
+        ctx.remember(_message(f"sevt_{n}"))
+    assert [ctx.event_by_id(f"sevt_{n}") is not None for n in range(6)] == [
+        False, False, False, False, True, True,
+    ]  # fmt: skip
+
+
 def test_tool_calls_outlive_the_window_of_other_events() -> None:
     ctx = Context()
     ctx.max_remembered = 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -80,9 +80,12 @@ class Context:
         self.fencing_token: int | None = None
         """Inside a tool: the session lease's fencing token (scale-out), else ``None``."""
         self._sender = sender
+        # events by id, and their ids oldest first: dropping the oldest is a popleft and a
+        # del (half the cost of an OrderedDict's insert + popitem, per event)
+        self._events: dict[str, Event] = {}
+        self._order: deque[str] = deque()
         # OrderedDict: dropping the oldest is O(1) (a plain dict's first key is found by
         # scanning past the slots of the keys already deleted, which grows with every drop)
-        self._events: OrderedDict[str, Event] = OrderedDict()
         self._calls: OrderedDict[str, Event] = OrderedDict()
         self._stop = [False]  # shared with the contexts made by for_call()
 
@@ -131,9 +134,12 @@ class Context:
                 calls.popitem(last=False)
             return
         events = self._events
+        if event_id not in events:  # (an id seen again keeps its place, as it always did)
+            order = self._order
+            order.append(event_id)
+            if len(order) > self.max_remembered:
+                del events[order.popleft()]
         events[event_id] = event
-        if len(events) > self.max_remembered:
-            events.popitem(last=False)
 
     def event_by_id(self, event_id: str) -> Event | None:
         """The remembered event with this id, or ``None`` (see :meth:`remember`)."""

@@ -203,7 +203,10 @@ class EverrunsStream:
                 if self._reconcile:
                     await self._catch_up()
                 elif self._frames:
-                    await self._on_frame(self._frames.popleft())
+                    cycled = self._on_frame(self._frames.popleft())
+                    if cycled is not None:  # the server closes this connection: reconnect
+                        await self._end(TransportError("connection cycled"),
+                                        cycle_ms=cycled.retry_ms)  # fmt: skip
                 else:
                     await self._fill()
         except AgentflowError:
@@ -273,7 +276,9 @@ class EverrunsStream:
 
     # -- frames ---------------------------------------------------------------------------
 
-    async def _on_frame(self, frame: SSEFrame) -> None:
+    def _on_frame(self, frame: SSEFrame) -> StreamDisconnecting | None:
+        """Queue what ``frame`` brings; a ``disconnecting`` frame is returned, for the caller
+        to end the connection with (a plain call per frame, not a coroutine)."""
         name = frame.event
         # ``frame.id`` persists across frames (the SSE rule): it is this frame's own id only
         # when it differs from the previous frame's.
@@ -281,25 +286,27 @@ class EverrunsStream:
         self._frame_id = frame.id
         if frame.error is not None:
             self._skip(frame.error, own_id)
-            return
+            return None
         if name == "connected":
             if self._control:
                 self._queue.append(StreamConnected(data=_control_data(frame)))
-            return
+            return None
         if name == "disconnecting":
             control = StreamDisconnecting(data=_control_data(frame))
             if self._control:
                 self._queue.append(control)
-            await self._end(TransportError("connection cycled"), cycle_ms=control.retry_ms)
-            return
+            return control
         if not frame.data:
-            return
+            return None
         try:
             event = parse_event(frame.data)
         except DecodeError as exc:
             self._skip(str(exc), own_id)
-            return
-        self._accept(event)
+            return None
+        if self._tracker.accept(event):  # (_accept, inline: once per event)
+            self._queue.append(event)
+            self._link.brought_event()
+        return None
 
     def _accept(self, event: EverrunsEvent) -> None:
         if self._tracker.accept(event):

@@ -48,12 +48,13 @@ def crc(data: bytes) -> int:
 class Progress:
     """Positions taken so far in one run's history (see the module docstring)."""
 
-    __slots__ = ("count", "provisional", "tail")
+    __slots__ = ("_last", "count", "provisional", "tail")
 
     def __init__(self, count: int = 0, tail: tuple[int, ...] = (), provisional: bool = False):
         self.count = count
         self.tail: deque[int] = deque(tail, maxlen=WINDOW)
         self.provisional = provisional
+        self._last: tuple[int, str] = (-1, "")  # the last fingerprint written out, and how
 
     @classmethod
     def from_cursor(cls, cursor: str | None) -> Progress:
@@ -78,7 +79,14 @@ class Progress:
         mark = "~" if self.provisional else ""
         tail = self.tail
         if len(tail) == 2:  # (once two frames were taken: written out, it runs per event)
-            return f"{self.count}{mark}:{tail[0]:08x}.{tail[1]:08x}"
+            # The first fingerprint is usually the one written last time: formatting a
+            # number costs more than the rest of the cursor, so each is formatted once.
+            first, last = tail
+            seen, text = self._last
+            head = text if seen == first else f"{first:08x}"
+            text = f"{last:08x}"
+            self._last = (last, text)
+            return f"{self.count}{mark}:{head}.{text}"
         return f"{self.count}{mark}:" + ".".join(f"{c:08x}" for c in tail)
 
 

@@ -18,17 +18,20 @@ __all__ = ["MemoryCheckpointStore"]
 _position = cast(
     "Callable[[tuple[str, str | None]], Position]", functools.partial(tuple.__new__, Position)
 )
-"""``Position((event_id, cursor))`` without the NamedTuple's Python ``__new__`` (per event)."""
+"""``Position((event_id, cursor))`` without the NamedTuple's Python ``__new__``."""
 
 
 class _MemorySession:
-    __slots__ = ("calls", "claims", "dispatched", "lease", "position")
+    __slots__ = ("calls", "claims", "dispatched", "last_at", "last_id", "lease")
 
     def __init__(self) -> None:
         # an OrderedDict: forgetting the oldest id is O(1) (a plain dict scans the deleted
         # slots at its front on every ``next(iter(...))``: 17x slower once full)
         self.dispatched: OrderedDict[str, None] = OrderedDict()
-        self.position: Position | None = None
+        # the position as two fields: ``position()`` builds the tuple when asked (rarely),
+        # ``mark_dispatched`` (per event) only assigns
+        self.last_id: str | None = None
+        self.last_at: str | None = None
         self.calls: dict[str, tuple[CallState, dict[str, Any] | None]] = {}
         self.claims: dict[str, Lease] = {}  # claimed calls with a recorded owner
         self.lease: Lease | None = None
@@ -65,18 +68,21 @@ class MemoryCheckpointStore(CheckpointStore):
         self, session_id: str, event_id: str, processed_at: str | None = None
     ) -> None:
         with self._lock:
-            s = self._get(session_id)
+            s = self._sessions.get(session_id) or self._get(session_id)
             dispatched = s.dispatched
             dispatched[event_id] = None
             if len(dispatched) > self._max:
                 dispatched.popitem(last=False)
-            if processed_at is None and s.position is not None:
-                processed_at = s.position.processed_at
-            s.position = _position((event_id, processed_at))
+            s.last_id = event_id
+            if processed_at is not None:  # (else the last cursor given stays)
+                s.last_at = processed_at
 
     def position(self, session_id: str) -> Position | None:
         s = self._sessions.get(session_id)
-        return None if s is None else s.position
+        if s is None or s.last_id is None:
+            return None
+        with self._lock:  # (both fields of one mark, not one of each of two)
+            return _position((s.last_id, s.last_at))
 
     def claim(
         self,
