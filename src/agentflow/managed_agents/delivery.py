@@ -341,11 +341,16 @@ class Delivery:
         unacked = self._unacked
         if cp is None or unacked is None:
             return
-        if event is None:
-            self._acked.update(self._pending)
-        elif event.id in self._pending:
-            self._acked.add(event.id)
         sid = self.tracker.session_id
+        if event is None:  # all of them, in order (what auto mode does before each read)
+            while unacked:
+                done = unacked.popleft()
+                cp.mark_dispatched(sid, str(done.id), done.processed_at)
+            self._pending.clear()  # (what was acknowledged out of order is among them)
+            self._acked.clear()
+            return
+        if event.id in self._pending:
+            self._acked.add(event.id)
         acked = self._acked
         while unacked and unacked[0].id in acked:
             done = unacked.popleft()
