@@ -23,13 +23,13 @@ import asyncio
 import gc
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 from _common import paired_ratio, run_child, server_process, table, verdict
 
-Trial = Callable[[str, int], Awaitable[tuple[int, float, float]]]
+Trial = Callable[[str, int], Coroutine[Any, Any, tuple[int, float, float]]]
 NAMES = {
     "raw": "raw: httpx + httpx-sse + json.loads + dict call",
     "app-run": "agentflow: app.run (stream, dispatch, run loop)",

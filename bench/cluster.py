@@ -174,7 +174,7 @@ async def settled(client: aioredis.Redis, ends: dict[str, str], timeout: float) 
             while not await done():
                 await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
     finally:
-        await pubsub.aclose()
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 def _stamp(event: dict[str, Any]) -> float:
@@ -271,7 +271,7 @@ async def takeovers(rounds: int, ttl: float) -> list[float]:
                             await emu.wait_for_event(sid, "session.status_idle")
                             item = await client.blpop(["held"], timeout=1)
                             if item is not None:
-                                held = item[1].split()
+                                held = [str(part) for part in item[1].split()]
                                 break
                         victim.kill()
                         killed = time.perf_counter()
