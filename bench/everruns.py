@@ -32,7 +32,7 @@ Then, over loopback (``bench/_loopback.py``): the Everruns emulator
 (``agentflow.testing.Emulator(dialect="everruns")``) in its own process plays one turn, a
 short streamed message then ``--burst`` whole messages, on a fresh session per trial (made
 with plain httpx, not timed), and two clients, each in a fresh process, follow it;
-``--rounds`` interleaved rounds (5), best wall and best client CPU time shown, the target
+``--rounds`` interleaved rounds (9), best wall and best client CPU time shown, the target
 on the median of the rounds' paired CPU ratios:
 
 - raw (the baseline): ``aconnect_sse`` on ``/v1/sessions/{id}/sse``, the message posted
@@ -302,7 +302,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--burst", type=int, default=10_000, help="messages, loopback rows")
-    parser.add_argument("--rounds", type=int, default=5, help="loopback rounds")
+    parser.add_argument("--rounds", type=int, default=9, help="loopback rounds")
     parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     parser.add_argument("--serve", type=int, metavar="EVENTS")
     args = parser.parse_args()

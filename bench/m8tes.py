@@ -31,7 +31,7 @@ Then, over loopback (``bench/_loopback.py``): the m8tes emulator
 (``agentflow.testing.Emulator(dialect="m8tes")``) in its own process; each trial makes a run
 whose first turn says one line (plain httpx, not timed), then replies to it, and the reply's
 turn streams ``--burst`` text deltas. Two clients, each in a fresh process, follow the
-reply; ``--rounds`` interleaved rounds (5), best wall and best client CPU time shown, the target
+reply; ``--rounds`` interleaved rounds (9), best wall and best client CPU time shown, the target
 on the median of the rounds' paired CPU ratios:
 
 - raw (the baseline): ``aconnect_sse`` posting ``/runs/{id}/reply`` (``stream: true``),
@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sdk-copies", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--burst", type=int, default=30_000, help="deltas, loopback rows")
-    parser.add_argument("--rounds", type=int, default=5, help="loopback rounds")
+    parser.add_argument("--rounds", type=int, default=9, help="loopback rounds")
     parser.add_argument(
         "--child", nargs=3, metavar=("KIND", "URL", "BURST"), help=argparse.SUPPRESS
     )

@@ -30,7 +30,7 @@ Then, over loopback (``bench/_loopback.py``): the Messages emulator
 (``agentflow.testing.Emulator(dialect="messages")``) in its own process answers one
 scenario, a short text block then one text block of ``--burst`` deltas (``end_turn``), and
 two clients, each in a fresh process, read that same response; ``--rounds`` interleaved
-rounds (5), best wall and best client CPU time shown, the target on the median of the
+rounds (9), best wall and best client CPU time shown, the target on the median of the
 rounds' paired CPU ratios:
 
 - raw (the baseline): ``httpx`` + ``httpx_sse.aconnect_sse`` posting the request,
@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sdk-responses", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--burst", type=int, default=30_000, help="deltas, loopback rows")
-    parser.add_argument("--rounds", type=int, default=5, help="loopback rounds")
+    parser.add_argument("--rounds", type=int, default=9, help="loopback rounds")
     parser.add_argument(
         "--child", nargs=3, metavar=("KIND", "URL", "BURST"), help=argparse.SUPPRESS
     )
